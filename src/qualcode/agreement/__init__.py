@@ -1,0 +1,1 @@
+"""Inter-coder agreement: statistics core (stats) and the public agreement() API."""

@@ -1,0 +1,628 @@
+"""Frequency tables, code matrices, co-occurrence and quotes: pure functions of the coded tables.
+
+Every function takes the segment table and the coding table of one `qualcode code` run (see
+``qualcode.output.load_output``) and returns DataFrames; nothing here prints or touches files.
+
+Counting rules shared by every function:
+
+* The same (segment, code) may be coded several times (automatically and by one or more manual
+  coders). Counts are of *distinct* segments (or transcripts, or words of distinct segments), so
+  a duplicate never counts twice; filter on ``coder``/``source`` to count one coder's work.
+* Interviewer segments are left out unless ``include_interviewer=True``.
+* ``where`` is a pandas expression on the segment table (any metadata column); it restricts the
+  denominators and the numerators alike.
+* A missing (None, NaN or blank) value of a grouping column is a group of its own, labelled
+  ``"(missing)"``; groups are sorted (numbers numerically), ``"(missing)"`` last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from qualcode import models as m
+from qualcode.errors import AnalysisError
+
+MISSING = "(missing)"
+TOTAL = "Total"
+N_SEGMENTS = "n_segments"
+N_CASES = "n_cases"
+N_WORDS_ROW = "n_words"
+DENOMINATOR = "denominator"
+VALUE = "value"
+HIGHLIGHTS = "highlights"
+
+Source = Literal["all", "auto", "manual"]
+CodeOrder = Sequence[tuple[str, "str | None"]]
+
+_CODE = "__code__"  # internal: the code a coding counts for (itself or an ancestor)
+_SOURCES = ("all", m.SOURCE_AUTO, m.SOURCE_MANUAL)
+
+
+class Filtered(NamedTuple):
+    """The segments and codings left after `filter_codings`."""
+
+    segments: pd.DataFrame
+    codings: pd.DataFrame
+
+
+@dataclass
+class FrequencyTable:
+    """What `code_frequencies` returns.
+
+    ``table``: one row per code (codebook order, parents before their children), one column per
+    group plus ``Total``. ``denominators``: rows ``n_segments``, ``n_cases`` (transcripts) and
+    ``n_words`` with the same columns, so a group of 3 interviews is not mistaken for one of 30.
+    Percentages in ``table`` divide by the denominator row matching ``count``.
+    """
+
+    table: pd.DataFrame
+    denominators: pd.DataFrame
+    count: str = "segments"
+    percent: bool = False
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Both tables by name, ready for `qualcode.export.tabular.write_tables`."""
+        return {"frequencies": self.table, "denominators": self.denominators}
+
+
+# --- codebook hierarchy --------------------------------------------------------------------------
+
+
+@dataclass
+class _Hierarchy:
+    order: list[str]
+    parent: dict[str, str | None]
+
+    @classmethod
+    def build(cls, code_order: CodeOrder, codings: pd.DataFrame) -> _Hierarchy:
+        order = [code for code, _ in code_order]
+        parent = {code: par for code, par in code_order}
+        # Codes coded but absent from the codebook order still show, after the codebook ones.
+        extra = codings[[m.CODE, m.PARENT]] if m.PARENT in codings else codings[[m.CODE]]
+        extra = extra[~extra[m.CODE].isin(parent)].drop_duplicates(m.CODE)
+        for row in extra.sort_values(m.CODE).itertuples(index=False):
+            par = getattr(row, m.PARENT, None)
+            parent[row[0]] = par if isinstance(par, str) and par else None
+            order.append(row[0])
+        return cls(order, parent)
+
+    def lineage(self, code: str) -> list[str]:
+        """The code and its ancestors (a coding counts towards each of them)."""
+        chain, seen = [code], {code}
+        while (par := self.parent.get(chain[-1])) is not None and par not in seen:
+            chain.append(par)
+            seen.add(par)
+        return chain
+
+    def descendants(self, codes: Iterable[str]) -> list[str]:
+        """The codes and every code below them, in codebook order."""
+        wanted = set(codes)
+        return [c for c in self.order if wanted.intersection(self.lineage(c))]
+
+    def leaves(self) -> list[str]:
+        parents = {p for p in self.parent.values() if p is not None}
+        return [c for c in self.order if c not in parents]
+
+    def check(self, codes: Iterable[str]) -> None:
+        unknown = sorted(set(codes) - set(self.order))
+        if unknown:
+            raise AnalysisError(
+                f"unknown code(s) {', '.join(unknown)}; known codes: {', '.join(self.order)}"
+            )
+
+
+# --- filtering -----------------------------------------------------------------------------------
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _apply_where(segments: pd.DataFrame, where: str) -> pd.DataFrame:
+    try:
+        mask = segments.eval(where, engine="python")
+    except Exception as exc:  # any failure of a user's expression is bad input, not a bug
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        columns = ", ".join(c for c in segments.columns if c != m.TEXT)
+        raise AnalysisError(
+            f"cannot evaluate where expression {where!r}: {reason}; columns: {columns}"
+        ) from None
+    if not isinstance(mask, pd.Series) or mask.dtype != bool:
+        raise AnalysisError(
+            f"where expression {where!r} is not a condition (e.g. country == 'Italy')"
+        )
+    return segments[mask]
+
+
+def filter_codings(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    *,
+    codes: str | Iterable[str] | None = None,
+    source: Source = "all",
+    coder: str | Iterable[str] | None = None,
+    where: str | None = None,
+    include_interviewer: bool = False,
+    code_order: CodeOrder = (),
+) -> Filtered:
+    """Apply the shared filters and return the remaining ``(segments, codings)``.
+
+    ``where`` and ``include_interviewer`` select segments (and so the codings on them);
+    ``codes`` (a code selects its descendants too), ``source`` and ``coder`` select codings only,
+    so denominators do not change with them. Codes are checked against ``code_order`` plus the
+    codes in ``codings``. Raises AnalysisError for a bad expression, an unknown code, source or
+    coder.
+    """
+    if source not in _SOURCES:
+        raise AnalysisError(f"unknown source {source!r}; use one of {', '.join(_SOURCES)}")
+    wanted_codes, coders = _as_list(codes), _as_list(coder)
+    if wanted_codes:  # checked against the whole run, so a filtered-out code is not "unknown"
+        hierarchy = _Hierarchy.build(code_order, codings)
+        hierarchy.check(wanted_codes)
+        codings = codings[codings[m.CODE].isin(hierarchy.descendants(wanted_codes))]
+    if coders:
+        known = sorted(codings[m.CODER].dropna().unique().tolist())
+        unknown = sorted(set(coders) - set(known))
+        if unknown:
+            raise AnalysisError(
+                f"unknown coder(s) {', '.join(unknown)}; coders: {', '.join(known) or 'none'}"
+            )
+        codings = codings[codings[m.CODER].isin(coders)]
+    if source != "all":
+        codings = codings[codings[m.SOURCE] == source]
+    if not include_interviewer and m.IS_INTERVIEWER in segments:
+        segments = segments[~segments[m.IS_INTERVIEWER].fillna(False).astype(bool)]
+    if where:
+        segments = _apply_where(segments, where)
+    codings = codings[codings[m.SEGMENT_ID].isin(segments[m.SEGMENT_ID])]
+    return Filtered(segments, codings)
+
+
+def _prepare(
+    segments, codings, code_order, filters
+) -> tuple[pd.DataFrame, pd.DataFrame, _Hierarchy]:
+    hierarchy = _Hierarchy.build(code_order, codings)
+    segments, codings = filter_codings(segments, codings, code_order=code_order, **filters)
+    return segments, codings, hierarchy
+
+
+# --- grouping ------------------------------------------------------------------------------------
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    """Group labels as strings; None, NaN and blanks become "(missing)"."""
+    labels = series.astype("string").str.strip()
+    return labels.mask(labels.isna() | (labels == ""), MISSING).astype(object)
+
+
+def _sort_key(label: object) -> tuple:
+    text = str(label)
+    if text == MISSING:
+        return (2, 0.0, text)
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _sorted_groups(values: Iterable) -> list:
+    def key(group):
+        return tuple(_sort_key(g) for g in group) if isinstance(group, tuple) else _sort_key(group)
+
+    return sorted(set(values), key=key)
+
+
+def _check_columns(segments: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    unknown = [c for c in columns if c not in segments.columns or c == m.TEXT]
+    if unknown:
+        known = ", ".join(c for c in segments.columns if c != m.TEXT)
+        raise AnalysisError(f"unknown {what} column(s) {', '.join(unknown)}; columns: {known}")
+
+
+def _group_keys(by: Sequence[str]) -> list[str]:
+    return [f"__g{i}__" for i in range(len(by))]
+
+
+def _segment_groups(segments: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """segment_id, transcript_id, n_words and one label column per `by` column."""
+    frame = pd.DataFrame(
+        {
+            m.SEGMENT_ID: segments[m.SEGMENT_ID].to_numpy(),
+            m.TRANSCRIPT_ID: segments[m.TRANSCRIPT_ID].to_numpy(),
+            m.N_WORDS: pd.to_numeric(segments[m.N_WORDS], errors="coerce")
+            .fillna(0)
+            .astype("int64"),
+        }
+    )
+    for key, column in zip(_group_keys(by), by, strict=True):
+        frame[key] = _labels(segments[column]).to_numpy()
+    return frame
+
+
+def _coded_segments(codings: pd.DataFrame, hierarchy: _Hierarchy, rollup: bool) -> pd.DataFrame:
+    """Distinct (segment_id, code) pairs; with `rollup` a coding also counts for its ancestors."""
+    pairs = codings[[m.SEGMENT_ID, m.CODE]].drop_duplicates()
+    if rollup:
+        lineage = {code: hierarchy.lineage(code) for code in pairs[m.CODE].unique()}
+        pairs = pairs.assign(**{_CODE: pairs[m.CODE].map(lineage)}).explode(_CODE)
+    else:
+        pairs = pairs.assign(**{_CODE: pairs[m.CODE]})
+    return pairs[[m.SEGMENT_ID, _CODE]].drop_duplicates()
+
+
+def _count(hits: pd.DataFrame, keys: list[str], count: str) -> pd.Series:
+    if count == "segments":
+        return hits.groupby(keys, sort=False).size()
+    if count == "cases":
+        return hits.groupby(keys, sort=False)[m.TRANSCRIPT_ID].nunique()
+    return hits.groupby(keys, sort=False)[m.N_WORDS].sum()
+
+
+def _columns_index(groups: list, by: Sequence[str]) -> pd.Index:
+    if len(by) > 1:
+        total = (TOTAL,) + ("",) * (len(by) - 1)
+        return pd.MultiIndex.from_tuples([*groups, total], names=list(by))
+    return pd.Index([*groups, TOTAL], dtype=object, name=by[0] if by else None)
+
+
+_COUNTS = ("segments", "cases", "words")
+
+
+def code_frequencies(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    code_order: CodeOrder,
+    *,
+    by: str | Sequence[str] = (),
+    count: Literal["segments", "cases", "words"] = "segments",
+    percent: bool = False,
+    **filters,
+) -> FrequencyTable:
+    """Count each code per group of the ``by`` columns, with parent roll-up rows.
+
+    Rows: every code in codebook order (codes never coded included, as zeros); a parent row counts
+    each segment once however many of its children (or itself) coded it. Columns: every group of
+    ``by`` present in the filtered segments (MultiIndex for several columns), then ``Total``.
+    ``count``: ``segments`` = distinct coded segments, ``cases`` = distinct transcripts with at
+    least one coded segment in the group, ``words`` = words of the distinct coded segments.
+    ``percent`` divides by the matching denominator (segments, cases or words of the group).
+    Filters: see `filter_codings`; ``codes`` limits the rows to those codes and their children.
+    Raises AnalysisError for an unknown column, code or count.
+    """
+    by = _as_list(by)
+    if count not in _COUNTS:
+        raise AnalysisError(f"unknown count {count!r}; use one of {', '.join(_COUNTS)}")
+    _check_columns(segments, by, "--by")
+    segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
+    selected = _as_list(filters.get("codes"))
+    rows = hierarchy.descendants(selected) if selected else hierarchy.order
+    keys = _group_keys(by)
+
+    seg = _segment_groups(segments, by)
+    hits = _coded_segments(codings, hierarchy, rollup=True).merge(seg, on=m.SEGMENT_ID)
+    groups = _sorted_groups(seg[keys].itertuples(index=False, name=None)) if by else []
+    if len(by) == 1:
+        groups = [g[0] for g in groups]
+    columns = _columns_index(groups, by)
+
+    if by:
+        wide = _count(hits, [_CODE, *keys], count).unstack(keys)
+        wide = wide.reindex(index=rows, columns=groups, fill_value=0).fillna(0)
+    else:
+        wide = pd.DataFrame(index=rows)
+    total = _count(hits, [_CODE], count).reindex(rows, fill_value=0)
+    table = pd.concat([wide, total.rename(TOTAL)], axis=1).fillna(0).astype("int64")
+    table.columns = columns
+    table.index.name = m.CODE
+
+    agg = {
+        N_SEGMENTS: (m.SEGMENT_ID, "size"),
+        N_CASES: (m.TRANSCRIPT_ID, "nunique"),
+        N_WORDS_ROW: (m.N_WORDS, "sum"),
+    }
+    per_group = seg.groupby(keys, sort=False).agg(**agg) if by else pd.DataFrame(columns=list(agg))
+    per_group = per_group.reindex(groups) if by else per_group
+    overall = pd.Series(
+        {
+            N_SEGMENTS: len(seg),
+            N_CASES: seg[m.TRANSCRIPT_ID].nunique(),
+            N_WORDS_ROW: seg[m.N_WORDS].sum(),
+        }
+    )
+    denominators = pd.concat([per_group.T, overall.rename(TOTAL)], axis=1).fillna(0).astype("int64")
+    denominators.columns = columns
+    denominators.index.name = DENOMINATOR
+
+    if percent:
+        base = denominators.loc[
+            {"segments": N_SEGMENTS, "cases": N_CASES, "words": N_WORDS_ROW}[count]
+        ]
+        table = table.astype("float64").div(base.where(base > 0).astype("float64"), axis=1) * 100.0
+    return FrequencyTable(table, denominators, count, percent)
+
+
+# --- code matrix ---------------------------------------------------------------------------------
+
+_VALUES = ("count", "binary", "words")
+
+
+def code_matrix(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    code_order: CodeOrder,
+    *,
+    rows: str = m.TRANSCRIPT_ID,
+    value: Literal["count", "binary", "words"] = "count",
+    long: bool = False,
+    **filters,
+) -> pd.DataFrame:
+    """A ``rows`` x code matrix over leaf codes (codebook order, zero columns kept).
+
+    ``rows`` is any segment column (default transcript_id); every value of it among the filtered
+    segments is a row, coded or not. ``value``: ``count`` = distinct coded segments, ``binary`` =
+    1 when the code occurs at all, ``words`` = words of the distinct coded segments. ``long=True``
+    returns the tidy form: columns ``<rows>, code, value``, one line per cell, zeros included.
+    Codings made directly on a parent code do not appear (use `code_frequencies` for roll-ups).
+    """
+    if value not in _VALUES:
+        raise AnalysisError(f"unknown value {value!r}; use one of {', '.join(_VALUES)}")
+    _check_columns(segments, [rows], "--rows")
+    segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
+    selected = _as_list(filters.get("codes"))
+    leaves = hierarchy.leaves()
+    columns = [c for c in hierarchy.descendants(selected) if c in leaves] if selected else leaves
+
+    seg = _segment_groups(segments, [rows])
+    key = _group_keys([rows])[0]
+    hits = _coded_segments(codings, hierarchy, rollup=False).merge(seg, on=m.SEGMENT_ID)
+    index = _sorted_groups(seg[key])
+    counted = _count(hits, [key, _CODE], "words" if value == "words" else "segments")
+    matrix = counted.unstack(_CODE).reindex(index=index, columns=columns).fillna(0).astype("int64")
+    if value == "binary":
+        matrix = (matrix > 0).astype("int64")
+    matrix.index.name = rows
+    matrix.columns.name = m.CODE
+    if long:
+        return matrix.stack().rename(VALUE).reset_index()
+    return matrix
+
+
+# --- co-occurrence -------------------------------------------------------------------------------
+
+
+def _overlapping_pairs(transcripts: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Index pairs (i, j), i != j, of ranges [start, end) that overlap in the same transcript.
+
+    Inputs must be sorted by (transcript, start); each unordered pair appears once with i < j.
+    """
+    n = len(starts)
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    span = int(max(ends.max(), starts.max())) + 1
+    rank = pd.factorize(transcripts)[0]  # increasing, as the input is sorted by transcript
+    keys = rank.astype(np.int64) * span + starts
+    # every j > i starting before i ends overlaps i (ranges are sorted by start, none empty)
+    stop = np.searchsorted(keys, rank.astype(np.int64) * span + ends, side="left")
+    first = np.arange(n) + 1
+    lengths = np.maximum(stop - first, 0)
+    i = np.repeat(np.arange(n), lengths)
+    offsets = np.repeat(first - np.cumsum(lengths) + lengths, lengths)
+    j = offsets + np.arange(lengths.sum())
+    return i, j
+
+
+def _passages(codings: pd.DataFrame) -> pd.DataFrame:
+    passages = codings[[m.TRANSCRIPT_ID, m.CODE, m.START, m.END]].dropna().drop_duplicates()
+    passages = passages.astype({m.START: "int64", m.END: "int64"})
+    passages = passages[passages[m.END] > passages[m.START]]
+    return passages.sort_values([m.TRANSCRIPT_ID, m.START, m.END, m.CODE], ignore_index=True)
+
+
+def _symmetric(a: pd.Series, b: pd.Series, weights: pd.Series, codes: list[str]) -> pd.DataFrame:
+    """Sum weights into a code x code frame, both (a, b) and (b, a); a == b pairs are dropped."""
+    keep = (a != b).to_numpy()
+    a, b, weights = a[keep], b[keep], weights[keep]
+    both = pd.DataFrame(
+        {
+            "a": np.concatenate([a, b]),
+            "b": np.concatenate([b, a]),
+            "w": np.concatenate([weights] * 2),
+        }
+    )
+    summed = both.groupby(["a", "b"])["w"].sum().unstack("b")
+    return summed.reindex(index=codes, columns=codes).fillna(0)
+
+
+def _overlap_counts(passages: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    i, j = _overlapping_pairs(
+        passages[m.TRANSCRIPT_ID].to_numpy(),
+        passages[m.START].to_numpy(),
+        passages[m.END].to_numpy(),
+    )
+    code = passages[m.CODE].to_numpy()
+    counts = _symmetric(pd.Series(code[i]), pd.Series(code[j]), pd.Series(np.ones(len(i))), codes)
+    diagonal = passages[m.CODE].value_counts().reindex(codes, fill_value=0)
+    np.fill_diagonal(counts.values, diagonal.to_numpy())
+    return counts
+
+
+def _merged_ranges(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Union of the [start, end) ranges of each `keys` group, as disjoint ranges."""
+    frame = frame.sort_values([*keys, m.START], ignore_index=True)
+    reach = frame.groupby(keys, sort=False)[m.END].cummax()
+    previous = reach.groupby([frame[k] for k in keys], sort=False).shift()
+    block = (previous.isna() | (frame[m.START] > previous)).cumsum()
+    spec = {k: (k, "first") for k in keys}
+    spec.update({m.START: (m.START, "min"), m.END: (m.END, "max")})
+    return frame.groupby(block).agg(**spec).reset_index(drop=True)
+
+
+def _overlap_jaccard(passages: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    merged = _merged_ranges(passages, [m.TRANSCRIPT_ID, m.CODE])
+    merged = merged.sort_values([m.TRANSCRIPT_ID, m.START, m.END, m.CODE], ignore_index=True)
+    starts, ends = merged[m.START].to_numpy(), merged[m.END].to_numpy()
+    i, j = _overlapping_pairs(merged[m.TRANSCRIPT_ID].to_numpy(), starts, ends)
+    shared = np.minimum(ends[i], ends[j]) - starts[j]  # starts[i] <= starts[j]
+    code = merged[m.CODE].to_numpy()
+    intersection = _symmetric(pd.Series(code[i]), pd.Series(code[j]), pd.Series(shared), codes)
+    size = (merged[m.END] - merged[m.START]).groupby(merged[m.CODE]).sum().reindex(codes)
+    size = size.fillna(0).to_numpy(dtype="float64")
+    np.fill_diagonal(intersection.values, size)
+    return _jaccard(intersection.to_numpy(dtype="float64"), codes)
+
+
+def _jaccard(both: np.ndarray, codes: list[str]) -> pd.DataFrame:
+    diagonal = np.diag(both)
+    union = diagonal[:, None] + diagonal[None, :] - both
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(union > 0, both / np.where(union > 0, union, 1), np.nan)
+    return pd.DataFrame(ratio, index=codes, columns=codes)
+
+
+_WITHIN = ("segment", "overlap", "transcript")
+_MEASURES = ("count", "jaccard")
+
+
+def cooccurrence(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    code_order: CodeOrder,
+    *,
+    within: Literal["segment", "overlap", "transcript"] = "segment",
+    measure: Literal["count", "jaccard"] = "count",
+    **filters,
+) -> pd.DataFrame:
+    """A symmetric leaf-code x leaf-code co-occurrence table (codebook order).
+
+    ``within="segment"`` / ``"transcript"``: cell (A, B) = distinct segments / transcripts coded
+    with both A and B; the diagonal is the number coded with A.
+    ``within="overlap"``: a *passage* is a distinct (transcript, code, start, end) of the codings
+    (duplicates across coders collapse); cell (A, B) = number of distinct pairs (passage of A,
+    passage of B) whose half-open [start, end) ranges overlap; the diagonal = passages of A.
+    ``measure="jaccard"``: |A and B| / |A or B| over the same units (segments, transcripts); for
+    ``overlap`` over coded *characters* (the union of each code's passages), which is the one
+    exact Jaccard there. Its diagonal is 1.0, and every cell of a code that never occurs is NaN.
+    """
+    if within not in _WITHIN:
+        raise AnalysisError(f"unknown within {within!r}; use one of {', '.join(_WITHIN)}")
+    if measure not in _MEASURES:
+        raise AnalysisError(f"unknown measure {measure!r}; use one of {', '.join(_MEASURES)}")
+    segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
+    selected = _as_list(filters.get("codes"))
+    leaves = hierarchy.leaves()
+    codes = [c for c in hierarchy.descendants(selected) if c in leaves] if selected else leaves
+    codings = codings[codings[m.CODE].isin(codes)]
+
+    if within == "overlap":
+        passages = _passages(codings)
+        result = (
+            _overlap_jaccard(passages, codes)
+            if measure == "jaccard"
+            else _overlap_counts(passages, codes)
+        )
+    else:
+        unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
+        present = codings[[unit, m.CODE]].drop_duplicates()
+        indicator = pd.crosstab(present[unit], present[m.CODE]).reindex(columns=codes, fill_value=0)
+        both = indicator.T.to_numpy(dtype="int64") @ indicator.to_numpy(dtype="int64")
+        if measure == "jaccard":
+            result = _jaccard(both.astype("float64"), codes)
+        else:
+            result = pd.DataFrame(both, index=codes, columns=codes)
+    result = result.astype("float64" if measure == "jaccard" else "int64")
+    result.index.name = m.CODE
+    result.columns.name = m.CODE
+    return result
+
+
+# --- quotes --------------------------------------------------------------------------------------
+
+
+def _highlights(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
+    """Per segment_id: merged (start, end) match ranges relative to the segment text."""
+    spans = codings[[m.SEGMENT_ID, m.MATCH_SPANS]].dropna()
+    spans = spans.assign(**{m.MATCH_SPANS: spans[m.MATCH_SPANS].astype(str).str.split(";")})
+    spans = spans.explode(m.MATCH_SPANS)
+    parts = spans[m.MATCH_SPANS].str.strip().str.extract(r"^(\d+)-(\d+)$").astype("float64")
+    bounds = segments.set_index(m.SEGMENT_ID)[[m.START, m.END]].astype("float64")
+    seg_start = spans[m.SEGMENT_ID].map(bounds[m.START])
+    seg_end = spans[m.SEGMENT_ID].map(bounds[m.END])
+    frame = pd.DataFrame(
+        {
+            m.SEGMENT_ID: spans[m.SEGMENT_ID],
+            m.START: parts[0].clip(lower=seg_start) - seg_start,
+            m.END: parts[1].clip(upper=seg_end) - seg_start,
+        }
+    ).dropna()
+    frame = frame[frame[m.END] > frame[m.START]].astype({m.START: "int64", m.END: "int64"})
+    merged = _merged_ranges(frame, [m.SEGMENT_ID])
+    pairs = pd.Series(
+        list(zip(merged[m.START].tolist(), merged[m.END].tolist(), strict=True)), dtype=object
+    )
+    return pairs.groupby(merged[m.SEGMENT_ID].to_numpy()).agg(list)
+
+
+def quotes(
+    segments: pd.DataFrame,
+    codings: pd.DataFrame,
+    code_order: CodeOrder = (),
+    *,
+    code: str | Sequence[str],
+    by: str | Sequence[str] = (),
+    limit: int | None = None,
+    **filters,
+) -> pd.DataFrame:
+    """The segments coded with ``code`` (a parent code includes its children), one row each.
+
+    Columns: segment_id, transcript_id, speaker, country, role, the ``by`` columns, code (the
+    matching codes, codebook order, joined by ", "), source and coder (distinct values joined by
+    ", "), text, highlights (merged (start, end) ranges of the matched words, relative to the
+    text; empty for manual codings). Sorted by the ``by`` columns ("(missing)" last),
+    transcript_id and segment_index. ``limit`` keeps the first N per ``by`` group (overall when
+    no ``by``). Filters as in `filter_codings` (``codes`` is replaced by ``code``).
+    """
+    by = _as_list(by)
+    wanted = _as_list(code)
+    if not wanted:
+        raise AnalysisError("quotes need at least one code")
+    if limit is not None and limit < 0:
+        raise AnalysisError(f"limit must be zero or more, not {limit}")
+    _check_columns(segments, by, "--by")
+    filters = {**filters, "codes": wanted}
+    segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
+
+    rank = {c: i for i, c in enumerate(hierarchy.order)}
+    chosen = codings.assign(__rank__=codings[m.CODE].map(rank)).sort_values(["__rank__", m.CODE])
+    joined = chosen.groupby(m.SEGMENT_ID, sort=False).agg(
+        **{
+            m.CODE: (m.CODE, lambda s: ", ".join(dict.fromkeys(s))),
+            m.SOURCE: (m.SOURCE, lambda s: ", ".join(sorted(set(s.dropna())))),
+            m.CODER: (m.CODER, lambda s: ", ".join(sorted(set(s.dropna())))),
+        }
+    )
+    seg = segments[segments[m.SEGMENT_ID].isin(joined.index)].copy()
+    for column in (m.SPEAKER, m.COUNTRY, m.ROLE):
+        if column not in seg:
+            seg[column] = None
+    keys = _group_keys(by)
+    for key, column in zip(keys, by, strict=True):
+        labels = _labels(seg[column])
+        seg[key] = labels.map({g: i for i, g in enumerate(_sorted_groups(labels))})
+    seg = seg.sort_values([*keys, m.TRANSCRIPT_ID, m.SEGMENT_INDEX], kind="stable")
+    if limit is not None:
+        seg = seg.groupby(keys, sort=False).head(limit) if by else seg.head(limit)
+
+    columns = [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.SPEAKER, m.COUNTRY, m.ROLE]
+    columns += [c for c in by if c not in columns]
+    result = seg[columns].join(joined, on=m.SEGMENT_ID)
+    result[m.TEXT] = seg[m.TEXT].to_numpy()
+    marks = _highlights(codings, segments)
+    result[HIGHLIGHTS] = [marks.get(s, []) for s in result[m.SEGMENT_ID]]
+    return result.reset_index(drop=True)

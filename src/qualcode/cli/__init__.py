@@ -1,0 +1,87 @@
+"""The `qualcode` command line: thin wrappers over the library.
+
+Heavy imports (spaCy, pandas) happen inside the commands that need them so `qualcode --help`
+answers instantly. Every `QualcodeError` is caught here, once, and printed as red lines.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from qualcode import __version__
+
+app = typer.Typer(
+    name="qualcode",
+    help=(
+        "Code qualitative interviews reproducibly and offline: apply a codebook with spaCy "
+        "matchers, keep coders' manual decisions, count codes by country and role, and check "
+        "inter-coder agreement.\n\nStart with: qualcode code TRANSCRIPTS --codebook FILE --out out/"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualcode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """qualcode command line."""
+
+
+def _register_commands() -> None:
+    # Each command group lives in its own small module with a register(app) function.
+    from qualcode.cli import code_cmd, codebook_cmd, override_cmd
+
+    for module in (code_cmd, codebook_cmd, override_cmd):
+        module.register(app)
+    for optional in ("analyse_cmd", "agree_cmd", "export_cmd"):
+        try:
+            module = __import__(f"qualcode.cli.{optional}", fromlist=["register"])
+        except ModuleNotFoundError as exc:  # a command group not built yet
+            if exc.name != f"qualcode.cli.{optional}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point: run the app, turning every QualcodeError into red lines and an exit code."""
+    from qualcode.errors import QualcodeError
+
+    try:
+        app(standalone_mode=False)
+    except QualcodeError as exc:
+        from qualcode.cli.render import print_error
+
+        print_error(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("qualcode: interrupted; no output folder was changed\n")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,153 @@
+"""`qualcode code`: transcripts + codebook (+ overrides) -> output folder with coded segments."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from qualcode.models import DEFAULT_INTERVIEWER_LABELS, UNITS
+
+AUTO_META_NAMES = ("participants.csv", "participants.xlsx", "meta.csv")
+DEFAULT_OVERRIDES_DIR = Path("overrides")
+
+
+def _auto_meta(inputs: list[Path]) -> Path | None:
+    for folder in (p for p in inputs if p.is_dir()):
+        for name in AUTO_META_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def code(
+    inputs: list[Path] = typer.Argument(
+        ..., help="Transcript files or folders (.txt, .md).", show_default=False
+    ),
+    codebook: Path = typer.Option(..., "--codebook", "-c", help="Codebook YAML file."),
+    out: Path = typer.Option(
+        Path("out"), "--out", "-o", help="Output folder (replaced atomically)."
+    ),
+    language: str = typer.Option(
+        "en",
+        "--language",
+        "-l",
+        help="Language of transcripts whose front matter names none (en, it, es, ...).",
+    ),
+    unit: str = typer.Option("turn", "--unit", "-u", help=f"Segment unit: {' | '.join(UNITS)}."),
+    meta: Path | None = typer.Option(
+        None,
+        "--meta",
+        help="Participant sheet (.csv/.xlsx): one row per transcript_id with country, role, ... Default: participants.csv inside a transcripts folder, if present.",
+    ),
+    no_meta: bool = typer.Option(
+        False, "--no-meta", help="Do not pick up participants.csv automatically."
+    ),
+    overrides: list[Path] | None = typer.Option(
+        None,
+        "--overrides",
+        help="Override CSV files or folders (repeatable). Default: ./overrides/ if it exists.",
+    ),
+    no_overrides: bool = typer.Option(
+        False, "--no-overrides", help="Ignore manual overrides (pure automatic coding)."
+    ),
+    interviewer: list[str] | None = typer.Option(
+        None,
+        "--interviewer-label",
+        help=f"Speaker label of the interviewer (repeatable; default: {', '.join(DEFAULT_INTERVIEWER_LABELS)}).",
+    ),
+    code_interviewer: bool = typer.Option(
+        False, "--code-interviewer", help="Auto-code interviewer turns too."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Fail when an override points to a missing segment or code."
+    ),
+    spacy_model: str | None = typer.Option(
+        None,
+        "--spacy-model",
+        help="Use an installed trained spaCy pipeline instead of the blank ones (never downloaded).",
+    ),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the transcripts."),
+    by: list[str] | None = typer.Option(
+        None,
+        "--by",
+        help="Also show code frequencies by these columns (e.g. --by country --by role).",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the run summary as JSON (for scripts)."
+    ),
+) -> None:
+    """Code transcripts with a codebook and write the coded-segment tables.
+
+    Reads transcripts (YAML front matter + 'Speaker: text' turns), applies the codebook's
+    spaCy patterns per language, applies coders' manual overrides, and writes OUT/segments,
+    OUT/codings (Parquet + CSV), OUT/overrides, OUT/transcripts.parquet and OUT/run.json.
+
+    Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
+    """
+    from qualcode.cli.render import console, err_console, print_summary
+    from qualcode.output import write_result
+    from qualcode.pipeline import code_corpus
+
+    meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))
+    if no_overrides:
+        override_paths: list[Path] = []
+    elif overrides:
+        override_paths = list(overrides)
+    else:
+        override_paths = [DEFAULT_OVERRIDES_DIR] if DEFAULT_OVERRIDES_DIR.is_dir() else []
+    show_progress = not quiet and not as_json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("coding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("transcripts"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not show_progress,
+    ) as bar:
+        task = bar.add_task("code", total=None)
+        result = code_corpus(
+            inputs,
+            codebook,
+            language=language,
+            unit=unit,
+            meta=meta_path,
+            overrides=override_paths,
+            interviewer_labels=tuple(interviewer) if interviewer else DEFAULT_INTERVIEWER_LABELS,
+            code_interviewer=code_interviewer,
+            strict=strict,
+            spacy_model=spacy_model,
+            encoding=encoding,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    command = shlex.join(["qualcode", *sys.argv[1:]]) if sys.argv and sys.argv[0] else None
+    result.options.update(
+        {
+            "meta": meta_path.as_posix() if meta_path else None,
+            "overrides": [p.as_posix() for p in override_paths],
+        }
+    )
+    manifest = write_result(result, out, command=command)
+    if as_json:
+        typer.echo(
+            json.dumps({"out": out.as_posix(), **manifest["summary"]}, indent=2, ensure_ascii=False)
+        )
+    elif not quiet:
+        print_summary(console, manifest["summary"], out, result.options)
+        if by:
+            from qualcode.cli.render import print_frequency_preview
+
+            print_frequency_preview(console, result, by)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("code")(code)

@@ -1,0 +1,101 @@
+"""`qualcode override add|remove`: append a coder's decision safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+override_app = typer.Typer(
+    help="Record coders' manual decisions (kept across re-runs).", no_args_is_help=True
+)
+
+
+def _record(
+    action: str,
+    segment_id: str,
+    code: str,
+    coder: str,
+    note: str,
+    directory: Path,
+    from_: Path | None,
+    force: bool,
+) -> None:
+    from qualcode.cli.render import console
+    from qualcode.errors import OverrideError
+    from qualcode.overrides import append_override
+
+    check_folder = (
+        from_
+        if from_ is not None
+        else (Path("out") if (Path("out") / "run.json").exists() else None)
+    )
+    if check_folder is not None and not force:
+        from qualcode import models as m
+        from qualcode.output import load_output
+
+        output = load_output(check_folder, segment_columns=[m.SEGMENT_ID], coding_columns=[m.CODE])
+        if segment_id not in set(output.segments[m.SEGMENT_ID]):
+            raise OverrideError(
+                f"segment '{segment_id}' is not in {check_folder}/segments (use --force to record it anyway)"
+            )
+        codes = {name for name, _ in output.code_order}
+        if code not in codes:
+            raise OverrideError(
+                f"code '{code}' is not in the codebook of {check_folder} (known: {', '.join(sorted(codes))})"
+            )
+    path = append_override(
+        directory, segment_id=segment_id, code=code, action=action, coder=coder, note=note
+    )
+    console.print(f"Recorded: {action} [bold]{code}[/] on {segment_id} by {coder} -> {path}")
+
+
+_SEG = typer.Argument(..., help="Segment id (see out/segments.csv).")
+_CODE = typer.Argument(..., help="Code name.")
+_CODER = typer.Option(..., "--coder", help="Your coder name (the file is overrides/<coder>.csv).")
+_NOTE = typer.Option("", "--note", help="Why (kept with the decision).")
+_DIR = typer.Option(Path("overrides"), "--dir", help="Folder of override files.")
+_FROM = typer.Option(
+    None,
+    "--from",
+    help="Check the segment and code against this output folder (default: out/ if present).",
+)
+_FORCE = typer.Option(False, "--force", help="Record even if the segment or code is unknown.")
+
+
+@override_app.command("add")
+def add(
+    segment_id: str = _SEG,
+    code: str = _CODE,
+    coder: str = _CODER,
+    note: str = _NOTE,
+    directory: Path = _DIR,
+    from_: Path | None = _FROM,
+    force: bool = _FORCE,
+) -> None:
+    """Give SEGMENT_ID the code CODE in your name.
+
+    Example: qualcode override add it_lawyer_04.t.3fa9c1e2b7 litigation --coder anna --note "appeal to TAR"
+    """
+    _record("add", segment_id, code, coder, note, directory, from_, force)
+
+
+@override_app.command("remove")
+def remove(
+    segment_id: str = _SEG,
+    code: str = _CODE,
+    coder: str = _CODER,
+    note: str = _NOTE,
+    directory: Path = _DIR,
+    from_: Path | None = _FROM,
+    force: bool = _FORCE,
+) -> None:
+    """Withdraw the code CODE from SEGMENT_ID (the automatic coding and your own earlier add).
+
+    Example: qualcode override remove es_doctor_03.t.0c1d2e3f4a advocacy --coder luis
+    """
+    _record("remove", segment_id, code, coder, note, directory, from_, force)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(override_app, name="override")

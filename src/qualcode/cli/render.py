@@ -1,0 +1,96 @@
+"""Terminal rendering shared by all commands (rich). Only the CLI prints."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualcode.errors import QualcodeError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_error(exc: QualcodeError) -> None:
+    """Print each problem of a QualcodeError as one red line on stderr."""
+    for problem in exc.problems:
+        err_console.print(
+            f"[bold red]error:[/] {problem}", markup=True, highlight=False, soft_wrap=True
+        )
+
+
+def print_warning(message: str) -> None:
+    """Print one yellow warning line on stderr."""
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = True):
+    """Build a rich Table from a DataFrame (index columns first when `index`)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    frame = (
+        df.reset_index()
+        if index and df.index.name is not None or index and any(df.index.names)
+        else df
+    )
+    for i, col in enumerate(frame.columns):
+        name = " / ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
+        numeric = frame[col].dtype.kind in "iuf"
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=i == 0)
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return "" if value is None else str(value)
+
+
+def print_summary(out_console: Console, summary: dict, out, options: dict) -> None:
+    """The end-of-run summary of `qualcode code`."""
+    from rich.table import Table
+
+    langs = ", ".join(f"{k} {v}" for k, v in summary["by_language"].items())
+    out_console.print(
+        f"[bold]Coded {summary['transcripts']} transcripts[/] ({langs}): "
+        f"{summary['segments']} segments ({summary['interviewer_segments']} interviewer), "
+        f"{summary['words']:,} words; {summary['coded_segments']} segments coded."
+    )
+    if options.get("meta"):
+        out_console.print(f"Metadata sheet: {options['meta']}")
+    if options.get("overrides"):
+        counts = ", ".join(f"{v} {k}" for k, v in summary["overrides"].items()) or "none"
+        out_console.print(f"Overrides from {', '.join(options['overrides'])}: {counts}")
+    table = Table(title="Codes", header_style="bold")
+    table.add_column("code")
+    for name in ("segments", "transcripts", "auto", "manual"):
+        table.add_column(name, justify="right")
+    for row in summary["codes"]:
+        label = f"  {row['code']}" if row["parent"] else f"[bold]{row['code']}[/]"
+        table.add_row(
+            label,
+            str(row["segments"]),
+            str(row["transcripts"]),
+            str(row["auto"]),
+            str(row["manual"]),
+        )
+    out_console.print(table)
+    if summary["missing_metadata"]:
+        ids = ", ".join(summary["missing_metadata"])
+        print_warning(
+            f"{len(summary['missing_metadata'])} transcript(s) without country or role: {ids}"
+        )
+    for warning in summary["warnings"]:
+        print_warning(warning)
+    out_console.print(
+        f"Wrote {out}/segments, codings, overrides (.parquet + .csv), transcripts.parquet, run.json"
+    )

@@ -1,0 +1,161 @@
+"""Codebook -> spaCy matchers -> automatic codings of segments.
+
+One `CodebookMatcher` per language holds every pattern of the codebook for that language:
+lemma phrases in a PhraseMatcher on NORM (where nlp.py stores lower-cased lemmas), `lower`
+phrases on LOWER, `exact` phrases on ORTH, wildcard phrases and raw token patterns in a Matcher,
+regexes as compiled Python patterns. Exclusion patterns run in the same pass; a match that
+overlaps an exclusion of its code (or any match, for scope: segment) is discarded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qualcode.codebook import MAX_WILDCARD, WILDCARD, Codebook, Pattern
+from qualcode.nlp import LanguagePipeline
+
+_LEMMA_KEYS = {"LEMMA"}
+_STRING_PREDICATES = {"IN", "NOT_IN", "==", "!="}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One surviving match: which code, which pattern, where (character offsets in the segment)."""
+
+    code: str
+    pattern_id: str
+    start: int
+    end: int
+
+
+def _rewrite_token_pattern(tokens: list[dict[str, Any]], pipeline: LanguagePipeline) -> list[dict]:
+    """Point LEMMA at NORM (lower-cased lookup lemmas), lemmatising the pattern's values too."""
+    rewritten = []
+    for token in tokens:
+        new: dict[str, Any] = {}
+        for key, value in token.items():
+            if str(key).upper() in _LEMMA_KEYS:
+                if isinstance(value, str):
+                    value = pipeline.lemma(value)
+                elif isinstance(value, dict):
+                    value = {
+                        k: (
+                            [pipeline.lemma(v) if isinstance(v, str) else v for v in val]
+                            if k in _STRING_PREDICATES and isinstance(val, list)
+                            else pipeline.lemma(val)
+                            if k in _STRING_PREDICATES and isinstance(val, str)
+                            else val
+                        )
+                        for k, val in value.items()
+                    }
+                new["NORM"] = value
+            else:
+                new[key] = value
+        rewritten.append(new)
+    return rewritten
+
+
+def _wildcard_phrase(pattern: Pattern, pipeline: LanguagePipeline) -> list[dict[str, Any]]:
+    """'file * lawsuit' -> [NORM file, any token 0..2 times, NORM lawsuit]."""
+    attr = {"lemma": "NORM", "lower": "LOWER", "exact": "ORTH"}[pattern.match]
+    tokens: list[dict[str, Any]] = []
+    for word in pattern.value.split():
+        if word == WILDCARD:
+            tokens.append({"OP": f"{{0,{MAX_WILDCARD}}}"})
+            continue
+        for token in pipeline.make_docs([word])[0]:
+            value = {"NORM": token.norm_, "LOWER": token.lower_, "ORTH": token.text}[attr]
+            tokens.append({attr: value})
+    return tokens
+
+
+class CodebookMatcher:
+    """All patterns of a codebook for one language, compiled for one pipeline."""
+
+    def __init__(self, codebook: Codebook, pipeline: LanguagePipeline) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.language = pipeline.language
+        self.pipeline = pipeline
+        vocab = pipeline.nlp.vocab
+        self._phrase = {
+            "lemma": PhraseMatcher(vocab, attr="NORM"),
+            "lower": PhraseMatcher(vocab, attr="LOWER"),
+            "exact": PhraseMatcher(vocab, attr="ORTH"),
+        }
+        self._matcher = Matcher(vocab)
+        self._regexes: list[tuple[Pattern, re.Pattern[str]]] = []
+        self._by_key: dict[int, Pattern] = {}
+        self.patterns = codebook.patterns_for(pipeline.language)
+        used = {"lemma": False, "lower": False, "exact": False, "matcher": False}
+        for pattern in self.patterns:
+            key = vocab.strings.add(pattern.id)
+            self._by_key[key] = pattern
+            if pattern.kind == "regex":
+                self._regexes.append((pattern, re.compile(pattern.value, re.IGNORECASE)))
+            elif pattern.kind == "tokens":
+                self._matcher.add(pattern.id, [_rewrite_token_pattern(pattern.value, pipeline)])
+                used["matcher"] = True
+            elif WILDCARD in pattern.value.split():
+                self._matcher.add(pattern.id, [_wildcard_phrase(pattern, pipeline)])
+                used["matcher"] = True
+            else:
+                doc = pipeline.make_docs([pattern.value])[0]
+                self._phrase[pattern.match].add(pattern.id, [doc])
+                used[pattern.match] = True
+        self._active = [m for name, m in self._phrase.items() if used[name]]
+        if used["matcher"]:
+            self._active.append(self._matcher)
+
+    @property
+    def empty(self) -> bool:
+        return not self.patterns
+
+    def match_segments(self, texts: Sequence[str]) -> list[list[Match]]:
+        """Match every segment text; returns, per segment, the surviving matches in text order."""
+        docs = self.pipeline.make_docs(texts)
+        return [self._match_doc(doc, text) for doc, text in zip(docs, texts, strict=False)]
+
+    def _match_doc(self, doc, text: str) -> list[Match]:
+        raw: list[tuple[Pattern, int, int]] = []
+        for matcher in self._active:
+            for key, start, end in matcher(doc):
+                span = doc[start:end]
+                raw.append((self._by_key[key], span.start_char, span.end_char))
+        for pattern, regex in self._regexes:
+            raw.extend(
+                (pattern, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
+            )
+        if not raw:
+            return []
+        exclusions = [(p, s, e) for p, s, e in raw if p.exclusion]
+        kept = [
+            Match(p.code, p.id, s, e)
+            for p, s, e in raw
+            if not p.exclusion and not _excluded(p.code, s, e, exclusions)
+        ]
+        kept.sort(key=lambda m: (m.start, m.end, m.code, m.pattern_id))
+        return kept
+
+
+def _excluded(code: str, start: int, end: int, exclusions: list[tuple[Pattern, int, int]]) -> bool:
+    for pattern, s, e in exclusions:
+        if pattern.code != code:
+            continue
+        if pattern.scope == "segment" or (s < end and start < e):
+            return True
+    return False
+
+
+def merge_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of character spans, sorted, overlapping or touching spans merged."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,144 @@
+"""Per-language spaCy pipelines: blank tokenizer + case-insensitive lookup lemmas, offline.
+
+Why lemmas live in the lexeme's NORM: a lemma from a lookup table is a function of the word form,
+so it is computed once per distinct form and stored on the vocabulary entry (``Lexeme.norm``).
+Every later token of that form carries it for free, and spaCy's Matcher and PhraseMatcher read it
+through the ``NORM`` attribute. Lemmas are looked up on the lower-cased form, so "Presentamos" at
+the start of a sentence gets the lemma of "presentamos" ("presentar").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import TYPE_CHECKING
+
+from qualcode.errors import QualcodeError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+
+class LanguagePipeline:
+    """Tokenizer and lemma normaliser for one language (blank pipeline, or a trained one)."""
+
+    def __init__(self, language: str, model: str | None = None) -> None:
+        import spacy
+
+        self.language = language
+        self.model = model
+        if model:
+            try:
+                self.nlp: Language = spacy.load(model)
+            except OSError:
+                raise QualcodeError(
+                    f"spaCy pipeline '{model}' is not installed; qualcode never downloads models "
+                    "(omit --spacy-model to use the built-in blank pipelines)"
+                ) from None
+            self._table = None
+        else:
+            try:
+                self.nlp = spacy.blank(language)
+            except ImportError:
+                raise QualcodeError(f"spaCy has no language '{language}'") from None
+            self._table = _lemma_table(language)
+        self._seen: set[int] = set()
+        self._sentencizer = None
+
+    # -- lemmas ---------------------------------------------------------------------------------
+
+    def lemma(self, form: str) -> str:
+        """Lower-cased lemma of a word form (the form itself, lower-cased, when unknown)."""
+        low = form.lower()
+        if self._table is None:
+            if self.model:
+                doc = self.nlp(low)
+                return doc[0].lemma_.lower() if len(doc) == 1 and doc[0].lemma_ else low
+            return low
+        lemma = self._table.get(low)
+        if lemma is None and low != form:
+            lemma = self._table.get(form)
+        return (lemma or low).lower()
+
+    def _ensure_norms(self, docs: list[Doc]) -> None:
+        """Store the lemma of every not-yet-seen word form on its lexeme (NORM)."""
+        import numpy as np
+        from spacy.attrs import ORTH
+
+        if not docs:
+            return
+        arrays = [d.to_array(ORTH) for d in docs if len(d)]
+        if not arrays:
+            return
+        unique = np.unique(np.concatenate(arrays)).tolist()
+        new = set(unique) - self._seen
+        if not new:
+            return
+        vocab = self.nlp.vocab
+        strings = vocab.strings
+        for orth in sorted(new):
+            lex = vocab[orth]
+            lex.norm_ = self.lemma(strings[orth])
+        self._seen |= new
+
+    def make_docs(self, texts: Iterable[str]) -> list[Doc]:
+        """Tokenize texts (short ones: segments, not files) and give every token its lemma NORM."""
+        if self.model:
+            docs = list(self.nlp.pipe(texts))
+            for doc in docs:
+                for token in doc:
+                    token.norm_ = (token.lemma_ or token.text).lower()
+            return docs
+        tokenizer = self.nlp.tokenizer
+        docs = [tokenizer(t) for t in texts]
+        self._ensure_norms(docs)
+        return docs
+
+    def lemma_sequence(self, phrase: str) -> list[str]:
+        """Lemmas of a phrase's tokens, as the text's tokens will carry them."""
+        return [t.norm_ for t in self.make_docs([phrase])[0]]
+
+    # -- sentences ------------------------------------------------------------------------------
+
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the sentences of `text` (rule-based sentencizer)."""
+        if self._sentencizer is None:
+            from spacy.pipeline import Sentencizer
+
+            self._sentencizer = Sentencizer()
+        doc = self._sentencizer(self.nlp.make_doc(text))
+        return [(s.start_char, s.end_char) for s in doc.sents]
+
+    def iter_tokenize(self, texts: Iterable[str]) -> Iterator[Doc]:
+        """Bare tokenizer, for benchmarks: the baseline the coding pass is measured against."""
+        return (self.nlp.tokenizer(t) for t in texts)
+
+
+@cache
+def _lemma_table(language: str):
+    from spacy.lookups import load_lookups
+
+    try:
+        lookups = load_lookups(language, ["lemma_lookup"], strict=False)
+    except (ValueError, OSError, ImportError):
+        return None
+    if "lemma_lookup" not in lookups.tables:
+        return None
+    return lookups.get_table("lemma_lookup")
+
+
+def has_lemma_table(language: str) -> bool:
+    """True when spacy-lookups-data has a lookup lemma table for the language."""
+    return _lemma_table(language) is not None
+
+
+_PIPELINES: dict[tuple[str, str | None], LanguagePipeline] = {}
+
+
+def get_pipeline(language: str, model: str | None = None) -> LanguagePipeline:
+    """The process-wide pipeline for a language (built once, then reused)."""
+    key = (language, model)
+    if key not in _PIPELINES:
+        _PIPELINES[key] = LanguagePipeline(language, model)
+    return _PIPELINES[key]

@@ -1,0 +1,273 @@
+"""The output folder of `qualcode code`: write it atomically, read it back for analysis.
+
+Layout::
+
+    out/
+      segments.parquet  segments.csv      one row per segment
+      codings.parquet   codings.csv       one row per (segment, code, coder) -- the final coding
+      overrides.parquet overrides.csv     every manual decision read, with its status
+      transcripts.parquet                 canonical text + metadata per transcript
+      codebook.yaml                       copy of the codebook used
+      run.json                            manifest: codebook hash, command, counts, warnings, codes
+
+A run is written into a temporary sibling folder and swapped into place only when complete, so
+an interrupted run leaves the previous folder intact -- never a mix of old and new files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode import models as m
+from qualcode.errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class CodedOutput:
+    """What `load_output` returns: the tables of one `qualcode code` run."""
+
+    folder: Path
+    segments: pd.DataFrame
+    codings: pd.DataFrame
+    overrides: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code_order(self) -> list[tuple[str, str | None]]:
+        """(code, parent) pairs in codebook order, parent codes included (parent None)."""
+        return [(c["name"], c.get("parent")) for c in self.manifest.get("codes", [])]
+
+    def transcripts(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Read the transcripts table (canonical text + metadata) on demand: it is the big one."""
+        return _read_parquet(self.folder, m.TRANSCRIPTS_FILE, columns)
+
+
+def _read_parquet(folder: Path, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
+    import pandas as pd
+
+    path = folder / f"{name}.parquet"
+    if not path.exists():
+        raise OutputError(
+            f"{name}.parquet is missing; is this the output folder of `qualcode code`?",
+            file=folder,
+        )
+    try:
+        if columns is not None:
+            import pyarrow.parquet as pq
+
+            available = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in available]
+        return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot read {name}.parquet ({type(exc).__name__})", file=path) from None
+
+
+def load_output(
+    folder: str | Path,
+    segment_columns: Sequence[str] | None = None,
+    coding_columns: Sequence[str] | None = None,
+) -> CodedOutput:
+    """Read the output folder of `qualcode code`.
+
+    Reads only the requested columns of the big tables (all when None). Raises OutputError when
+    the folder or one of its tables is missing or unreadable.
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise OutputError(
+            "output folder not found (run `qualcode code ... --out FOLDER` first)", file=path
+        )
+    manifest_path = path / m.MANIFEST_FILE
+    if not manifest_path.exists():
+        raise OutputError(f"{m.MANIFEST_FILE} is missing; not a qualcode output folder", file=path)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise OutputError("run.json is not valid JSON", file=manifest_path) from None
+    return CodedOutput(
+        folder=path,
+        segments=_read_parquet(path, m.SEGMENTS_FILE, segment_columns),
+        codings=_read_parquet(path, m.CODINGS_FILE, coding_columns),
+        overrides=_read_parquet(path, m.OVERRIDES_FILE, None),
+        manifest=manifest,
+    )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write a DataFrame as Parquet (by extension .parquet) or CSV, deterministically.
+
+    No index, no timestamps; the same frame gives the same bytes.
+    """
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        pq.write_table(table, path, compression="zstd", row_group_size=64_000)
+    elif path.suffix == ".csv":
+        df.to_csv(path, index=False, lineterminator="\n")
+    else:  # pragma: no cover - programming error
+        raise ValueError(path)
+
+
+def atomic_write_file(path: Path, writer: Callable[[Path], None]) -> None:
+    """Call writer(tmp_path) on a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_output_folder(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
+    """Write every file into a fresh temporary folder, then swap it with `out`.
+
+    `files` maps a file name to a writer called with the destination path. If anything fails
+    (or the process is killed) the previous `out` folder is left as it was.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError("output path exists and is not a folder", file=out)
+    if out.is_dir() and any(out.iterdir()) and not (out / m.MANIFEST_FILE).exists():
+        raise OutputError(
+            "output folder exists, is not empty and is not a qualcode output folder; "
+            "refusing to replace it",
+            file=out,
+        )
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        for name, writer in files.items():
+            writer(tmp / name)
+        _fsync_dir(tmp)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
+            old.rmdir()
+            os.replace(out, old)
+        os.replace(tmp, out)
+        _fsync_dir(parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def summarise(result: Any) -> dict[str, Any]:
+    """Counts of a CodingResult that the terminal summary and run.json report."""
+    segments, codings = result.segments, result.codings
+    coded = codings[
+        ~codings[m.SEGMENT_ID].isin(segments.loc[segments[m.IS_INTERVIEWER], m.SEGMENT_ID])
+    ]
+    per_code = []
+    for code, parent in result.codebook.code_order():
+        rows = coded[coded[m.CODE] == code]
+        per_code.append(
+            {
+                "code": code,
+                "parent": parent,
+                "segments": int(rows[m.SEGMENT_ID].nunique()),
+                "transcripts": int(rows[m.TRANSCRIPT_ID].nunique()),
+                "auto": int((rows[m.SOURCE] == m.SOURCE_AUTO).sum()),
+                "manual": int((rows[m.SOURCE] == m.SOURCE_MANUAL).sum()),
+            }
+        )
+    statuses = result.overrides[m.STATUS].value_counts().to_dict() if len(result.overrides) else {}
+    return {
+        "transcripts": int(len(result.transcripts)),
+        "segments": int(len(segments)),
+        "interviewer_segments": int(segments[m.IS_INTERVIEWER].sum()),
+        "words": int(segments[m.N_WORDS].sum()),
+        "coded_segments": int(coded[m.SEGMENT_ID].nunique()),
+        "codings": int(len(codings)),
+        "codes": per_code,
+        "overrides": {str(k): int(v) for k, v in sorted(statuses.items())},
+        "coders": sorted(str(c) for c in codings[m.CODER].dropna().unique()),
+        "by_language": {
+            str(k): int(v) for k, v in sorted(result.transcripts[m.LANGUAGE].value_counts().items())
+        },
+        "missing_metadata": list(result.missing_metadata),
+        "warnings": list(result.warnings),
+    }
+
+
+def write_result(result: Any, out: str | Path, command: str | None = None) -> dict[str, Any]:
+    """Write a CodingResult as an output folder (atomically); returns the manifest written."""
+    import qualcode
+
+    codebook = result.codebook
+    manifest = {
+        "qualcode_version": qualcode.__version__,
+        "command": command,
+        "options": result.options,
+        "codebook": {
+            "name": codebook.name,
+            "version": codebook.version,
+            "file": codebook.path.name if codebook.path else None,
+            "sha256": codebook.sha256,
+        },
+        "codes": [{"name": c.name, "parent": c.parent, "manual": c.manual} for c in codebook.codes],
+        "summary": summarise(result),
+    }
+
+    def tables(name: str, df: pd.DataFrame) -> dict[str, Callable[[Path], None]]:
+        return {
+            f"{name}.parquet": lambda p, d=df: write_table(d, p),
+            f"{name}.csv": lambda p, d=df: write_table(d, p),
+        }
+
+    files: dict[str, Callable[[Path], None]] = {
+        **tables(m.SEGMENTS_FILE, result.segments),
+        **tables(m.CODINGS_FILE, result.codings),
+        **tables(m.OVERRIDES_FILE, result.overrides),
+        f"{m.TRANSCRIPTS_FILE}.parquet": lambda p: write_table(result.transcripts, p),
+        m.MANIFEST_FILE: lambda p: p.write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+            encoding="utf-8",
+        ),
+    }
+    if codebook.path is not None:
+        files[m.CODEBOOK_COPY] = lambda p: shutil.copyfile(codebook.path, p)
+    write_output_folder(Path(out), files)
+    return manifest

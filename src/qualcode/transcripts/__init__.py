@@ -1,0 +1,14 @@
+"""Reading transcripts into canonical text, speaker turns and segments."""
+
+from qualcode.transcripts.reader import Transcript, Turn, find_transcript_files, read_transcript
+from qualcode.transcripts.segment import SegmentRecord, segment_transcript, stable_segment_id
+
+__all__ = [
+    "SegmentRecord",
+    "Transcript",
+    "Turn",
+    "find_transcript_files",
+    "read_transcript",
+    "segment_transcript",
+    "stable_segment_id",
+]
