@@ -162,11 +162,8 @@ def filter_codings(
     """
     if source not in _SOURCES:
         raise AnalysisError(f"unknown source {source!r}; use one of {', '.join(_SOURCES)}")
-    wanted_codes, coders = _as_list(codes), _as_list(coder)
-    if wanted_codes:  # checked against the whole run, so a filtered-out code is not "unknown"
-        hierarchy = _Hierarchy.build(code_order, codings)
-        hierarchy.check(wanted_codes)
-        codings = codings[codings[m.CODE].isin(hierarchy.descendants(wanted_codes))]
+    # Codes and coders are checked against the whole run: a filtered-out one is not "unknown".
+    wanted_codes, coders, everything = _as_list(codes), _as_list(coder), codings
     if coders:
         known = sorted(codings[m.CODER].dropna().unique().tolist())
         unknown = sorted(set(coders) - set(known))
@@ -175,6 +172,10 @@ def filter_codings(
                 f"unknown coder(s) {', '.join(unknown)}; coders: {', '.join(known) or 'none'}"
             )
         codings = codings[codings[m.CODER].isin(coders)]
+    if wanted_codes:
+        hierarchy = _Hierarchy.build(code_order, everything)
+        hierarchy.check(wanted_codes)
+        codings = codings[codings[m.CODE].isin(hierarchy.descendants(wanted_codes))]
     if source != "all":
         codings = codings[codings[m.SOURCE] == source]
     if not include_interviewer and m.IS_INTERVIEWER in segments:
@@ -299,7 +300,7 @@ def code_frequencies(
     by = _as_list(by)
     if count not in _COUNTS:
         raise AnalysisError(f"unknown count {count!r}; use one of {', '.join(_COUNTS)}")
-    _check_columns(segments, by, "--by")
+    _check_columns(segments, by, "by")
     segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
     selected = _as_list(filters.get("codes"))
     rows = hierarchy.descendants(selected) if selected else hierarchy.order
@@ -373,7 +374,7 @@ def code_matrix(
     """
     if value not in _VALUES:
         raise AnalysisError(f"unknown value {value!r}; use one of {', '.join(_VALUES)}")
-    _check_columns(segments, [rows], "--rows")
+    _check_columns(segments, [rows], "rows")
     segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
     selected = _as_list(filters.get("codes"))
     leaves = hierarchy.leaves()
@@ -425,32 +426,26 @@ def _passages(codings: pd.DataFrame) -> pd.DataFrame:
     return passages.sort_values([m.TRANSCRIPT_ID, m.START, m.END, m.CODE], ignore_index=True)
 
 
-def _symmetric(a: pd.Series, b: pd.Series, weights: pd.Series, codes: list[str]) -> pd.DataFrame:
-    """Sum weights into a code x code frame, both (a, b) and (b, a); a == b pairs are dropped."""
-    keep = (a != b).to_numpy()
-    a, b, weights = a[keep], b[keep], weights[keep]
-    both = pd.DataFrame(
-        {
-            "a": np.concatenate([a, b]),
-            "b": np.concatenate([b, a]),
-            "w": np.concatenate([weights] * 2),
-        }
-    )
-    summed = both.groupby(["a", "b"])["w"].sum().unstack("b")
-    return summed.reindex(index=codes, columns=codes).fillna(0)
+def _pair_matrix(
+    codes: list[str], a: np.ndarray, b: np.ndarray, weights: np.ndarray, diagonal: np.ndarray
+) -> np.ndarray:
+    """Sum `weights` of code pairs into a symmetric matrix (same-code pairs dropped)."""
+    where = pd.Index(codes)
+    a, b = where.get_indexer(a), where.get_indexer(b)
+    keep = a != b
+    matrix = np.zeros((len(codes), len(codes)))
+    np.add.at(matrix, (a[keep], b[keep]), weights[keep])
+    np.add.at(matrix, (b[keep], a[keep]), weights[keep])
+    np.fill_diagonal(matrix, diagonal)
+    return matrix
 
 
-def _overlap_counts(passages: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    i, j = _overlapping_pairs(
-        passages[m.TRANSCRIPT_ID].to_numpy(),
-        passages[m.START].to_numpy(),
-        passages[m.END].to_numpy(),
-    )
+def _overlap_counts(passages: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    starts, ends = passages[m.START].to_numpy(), passages[m.END].to_numpy()
+    i, j = _overlapping_pairs(passages[m.TRANSCRIPT_ID].to_numpy(), starts, ends)
     code = passages[m.CODE].to_numpy()
-    counts = _symmetric(pd.Series(code[i]), pd.Series(code[j]), pd.Series(np.ones(len(i))), codes)
-    diagonal = passages[m.CODE].value_counts().reindex(codes, fill_value=0)
-    np.fill_diagonal(counts.values, diagonal.to_numpy())
-    return counts
+    diagonal = passages[m.CODE].value_counts().reindex(codes, fill_value=0).to_numpy()
+    return _pair_matrix(codes, code[i], code[j], np.ones(len(i)), diagonal)
 
 
 def _merged_ranges(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -464,26 +459,24 @@ def _merged_ranges(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.groupby(block).agg(**spec).reset_index(drop=True)
 
 
-def _overlap_jaccard(passages: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+def _overlap_characters(passages: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """Coded characters shared by two codes (diagonal: characters coded with the code)."""
     merged = _merged_ranges(passages, [m.TRANSCRIPT_ID, m.CODE])
     merged = merged.sort_values([m.TRANSCRIPT_ID, m.START, m.END, m.CODE], ignore_index=True)
     starts, ends = merged[m.START].to_numpy(), merged[m.END].to_numpy()
     i, j = _overlapping_pairs(merged[m.TRANSCRIPT_ID].to_numpy(), starts, ends)
     shared = np.minimum(ends[i], ends[j]) - starts[j]  # starts[i] <= starts[j]
     code = merged[m.CODE].to_numpy()
-    intersection = _symmetric(pd.Series(code[i]), pd.Series(code[j]), pd.Series(shared), codes)
-    size = (merged[m.END] - merged[m.START]).groupby(merged[m.CODE]).sum().reindex(codes)
-    size = size.fillna(0).to_numpy(dtype="float64")
-    np.fill_diagonal(intersection.values, size)
-    return _jaccard(intersection.to_numpy(dtype="float64"), codes)
+    size = (merged[m.END] - merged[m.START]).groupby(merged[m.CODE]).sum()
+    size = size.reindex(codes, fill_value=0).to_numpy()
+    return _pair_matrix(codes, code[i], code[j], shared.astype("float64"), size)
 
 
-def _jaccard(both: np.ndarray, codes: list[str]) -> pd.DataFrame:
+def _jaccard(both: np.ndarray) -> np.ndarray:
+    """|A and B| / |A or B| from a matrix of intersections with set sizes on the diagonal."""
     diagonal = np.diag(both)
     union = diagonal[:, None] + diagonal[None, :] - both
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(union > 0, both / np.where(union > 0, union, 1), np.nan)
-    return pd.DataFrame(ratio, index=codes, columns=codes)
+    return np.where(union > 0, both / np.where(union > 0, union, 1), np.nan)
 
 
 _WITHIN = ("segment", "overlap", "transcript")
@@ -522,21 +515,16 @@ def cooccurrence(
 
     if within == "overlap":
         passages = _passages(codings)
-        result = (
-            _overlap_jaccard(passages, codes)
-            if measure == "jaccard"
-            else _overlap_counts(passages, codes)
-        )
+        measured = _overlap_characters if measure == "jaccard" else _overlap_counts
+        both = measured(passages, codes)
     else:
         unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
         present = codings[[unit, m.CODE]].drop_duplicates()
         indicator = pd.crosstab(present[unit], present[m.CODE]).reindex(columns=codes, fill_value=0)
-        both = indicator.T.to_numpy(dtype="int64") @ indicator.to_numpy(dtype="int64")
-        if measure == "jaccard":
-            result = _jaccard(both.astype("float64"), codes)
-        else:
-            result = pd.DataFrame(both, index=codes, columns=codes)
-    result = result.astype("float64" if measure == "jaccard" else "int64")
+        both = indicator.to_numpy(dtype="float64")
+        both = both.T @ both
+    values = _jaccard(both) if measure == "jaccard" else both.astype("int64")
+    result = pd.DataFrame(values, index=codes, columns=codes)
     result.index.name = m.CODE
     result.columns.name = m.CODE
     return result
@@ -552,8 +540,8 @@ def _highlights(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
     spans = spans.explode(m.MATCH_SPANS)
     parts = spans[m.MATCH_SPANS].str.strip().str.extract(r"^(\d+)-(\d+)$").astype("float64")
     bounds = segments.set_index(m.SEGMENT_ID)[[m.START, m.END]].astype("float64")
-    seg_start = spans[m.SEGMENT_ID].map(bounds[m.START])
-    seg_end = spans[m.SEGMENT_ID].map(bounds[m.END])
+    seg_start = spans[m.SEGMENT_ID].map(bounds[m.START]).astype("float64")
+    seg_end = spans[m.SEGMENT_ID].map(bounds[m.END]).astype("float64")
     frame = pd.DataFrame(
         {
             m.SEGMENT_ID: spans[m.SEGMENT_ID],
@@ -594,7 +582,7 @@ def quotes(
         raise AnalysisError("quotes need at least one code")
     if limit is not None and limit < 0:
         raise AnalysisError(f"limit must be zero or more, not {limit}")
-    _check_columns(segments, by, "--by")
+    _check_columns(segments, by, "by")
     filters = {**filters, "codes": wanted}
     segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
 

@@ -39,14 +39,12 @@ def _rewrite_token_pattern(tokens: list[dict[str, Any]], pipeline: LanguagePipel
         for key, value in token.items():
             if str(key).upper() in _LEMMA_KEYS:
                 if isinstance(value, str):
-                    value = pipeline.lemma(value)
+                    value = {"IN": lemma_variants(value, pipeline)}
                 elif isinstance(value, dict):
                     value = {
                         k: (
-                            [pipeline.lemma(v) if isinstance(v, str) else v for v in val]
-                            if k in _STRING_PREDICATES and isinstance(val, list)
-                            else pipeline.lemma(val)
-                            if k in _STRING_PREDICATES and isinstance(val, str)
+                            [x for v in val for x in lemma_variants(v, pipeline)]
+                            if k in ("IN", "NOT_IN") and isinstance(val, list)
                             else val
                         )
                         for k, val in value.items()
@@ -58,6 +56,15 @@ def _rewrite_token_pattern(tokens: list[dict[str, Any]], pipeline: LanguagePipel
     return rewritten
 
 
+def lemma_variants(word: str, pipeline: LanguagePipeline) -> list[str]:
+    """The NORM values a pattern word stands for: its lookup lemma and its lower-cased form.
+
+    Both, because lookup tables are ambiguous: Spanish "rueda" looks up to "rodar" (the verb)
+    while "ruedas" looks up to "rueda" -- the pattern "rueda de prensa" must match both.
+    """
+    return list(dict.fromkeys([pipeline.lemma(word), word.lower()]))
+
+
 def _wildcard_phrase(pattern: Pattern, pipeline: LanguagePipeline) -> list[dict[str, Any]]:
     """'file * lawsuit' -> [NORM file, any token 0..2 times, NORM lawsuit]."""
     attr = {"lemma": "NORM", "lower": "LOWER", "exact": "ORTH"}[pattern.match]
@@ -67,9 +74,31 @@ def _wildcard_phrase(pattern: Pattern, pipeline: LanguagePipeline) -> list[dict[
             tokens.append({"OP": f"{{0,{MAX_WILDCARD}}}"})
             continue
         for token in pipeline.make_docs([word])[0]:
-            value = {"NORM": token.norm_, "LOWER": token.lower_, "ORTH": token.text}[attr]
-            tokens.append({attr: value})
+            if attr == "NORM":
+                tokens.append({"NORM": {"IN": lemma_variants(token.text, pipeline)}})
+            else:
+                tokens.append({attr: token.lower_ if attr == "LOWER" else token.text})
     return tokens
+
+
+def _phrase_docs(pattern: Pattern, pipeline: LanguagePipeline) -> list:
+    """Pattern docs for a PhraseMatcher; lemma phrases get one doc per lemma variant combination."""
+    from itertools import islice, product
+
+    from spacy.tokens import Doc
+
+    doc = pipeline.make_docs([pattern.value])[0]
+    if pattern.match != "lemma":
+        return [doc]
+    words = [t.text for t in doc]
+    options = [lemma_variants(w, pipeline) for w in words]
+    docs = []
+    for combination in islice(product(*options), 64):
+        variant = Doc(pipeline.nlp.vocab, words=words, spaces=[t.whitespace_ != "" for t in doc])
+        for token, norm in zip(variant, combination, strict=True):
+            token.norm_ = norm
+        docs.append(variant)
+    return docs
 
 
 class CodebookMatcher:
@@ -103,8 +132,7 @@ class CodebookMatcher:
                 self._matcher.add(pattern.id, [_wildcard_phrase(pattern, pipeline)])
                 used["matcher"] = True
             else:
-                doc = pipeline.make_docs([pattern.value])[0]
-                self._phrase[pattern.match].add(pattern.id, [doc])
+                self._phrase[pattern.match].add(pattern.id, _phrase_docs(pattern, pipeline))
                 used[pattern.match] = True
         self._active = [m for name, m in self._phrase.items() if used[name]]
         if used["matcher"]:

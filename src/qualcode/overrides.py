@@ -223,9 +223,10 @@ def apply_overrides(
         raise OverrideError(problems=problems)
     warnings.extend(str(p) for p in problems)
 
-    kept_auto = auto_codings[
-        [pair in auto for pair in zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=False)]
+    keep = [
+        pair in auto for pair in zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True)
     ]
+    kept_auto = auto_codings.loc[pd.Series(keep, index=auto_codings.index, dtype=bool)]
     manual_rows = pd.DataFrame(
         [
             {m.CODER: coder, m.SEGMENT_ID: seg, m.CODE: code, m.NOTE: note}

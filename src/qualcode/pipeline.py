@@ -180,7 +180,9 @@ def code_corpus(
                 uncoded_languages.get(transcript.language, 0) + 1
             )
         elif to_code:
-            for record, matches in zip(to_code, matcher.match_segments([r.text for r in to_code]), strict=False):
+            for record, matches in zip(
+                to_code, matcher.match_segments([r.text for r in to_code]), strict=False
+            ):
                 coding_rows.extend(_auto_rows(record, matches, base, parents))
         if progress is not None:
             progress(done, len(transcripts))
@@ -193,7 +195,18 @@ def code_corpus(
     segment_columns = [*m.SEGMENT_COLUMNS, *meta_keys, m.TEXT]
     segments = pd.DataFrame(segment_rows, columns=segment_columns)
     segments = _string_columns(
-        segments, [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.UNIT, m.SPEAKER, m.LANGUAGE, m.COUNTRY, m.ROLE, *meta_keys, m.TEXT]
+        segments,
+        [
+            m.SEGMENT_ID,
+            m.TRANSCRIPT_ID,
+            m.UNIT,
+            m.SPEAKER,
+            m.LANGUAGE,
+            m.COUNTRY,
+            m.ROLE,
+            *meta_keys,
+            m.TEXT,
+        ],
     )
     coding_columns = [*m.CODING_COLUMNS, *meta_keys]
     auto = pd.DataFrame(coding_rows, columns=coding_columns)

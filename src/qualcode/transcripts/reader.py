@@ -6,7 +6,8 @@ turned into ``\\n``. All character offsets in qualcode refer to this text.
 Body format: ``Label: text`` starts a turn; a line without a label continues the current turn;
 blank lines separate paragraphs. A label counts as a speaker when it is declared
 (``speakers:`` / ``interviewer:`` in front matter, or an interviewer label) or when it starts at
-least two turns in the transcript -- so a stray ``Es decir: ...`` line does not become a speaker.
+least two turns in the transcript, or answers the interviewer -- so a stray ``Es decir: ...``
+line inside an answer does not become a speaker.
 """
 
 from __future__ import annotations
@@ -179,10 +180,14 @@ def parse_turns(
     known = {s.casefold() for s in declared} | {s.casefold() for s in interviewer_labels}
     declared_only = any(True for _ in declared)
 
-    def is_speaker(label: str) -> bool:
+    def is_speaker(label: str, current: str | None) -> bool:
         if label.casefold() in known:
             return True
-        return not declared_only and counts[label] >= 2 and len(label.split()) <= 4
+        if declared_only or len(label.split()) > 4:
+            return False
+        # A label used once still starts a turn when it answers the interviewer (or opens the
+        # text); inside someone's answer it is more likely prose ("Es decir: ...").
+        return counts[label] >= 2 or current is None or current.casefold() in known
 
     turns: list[Turn] = []
     speaker: str | None = None
@@ -204,7 +209,7 @@ def parse_turns(
     for (match, i), line in zip(candidates, lines, strict=False):
         start = offsets[i]
         label = match.group("label").strip() if match else None
-        if label is not None and is_speaker(label):
+        if label is not None and is_speaker(label, speaker):
             close_turn()
             paragraphs = []
             speaker = label

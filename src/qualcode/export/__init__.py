@@ -1,0 +1,1 @@
+"""Exports: analysis tables (`tabular`: csv, xlsx, parquet, md, json) and QDA projects."""
