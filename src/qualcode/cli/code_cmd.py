@@ -112,7 +112,7 @@ def code(
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=not show_progress,
+        disable=not show_progress or not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("code", total=None)
         result = code_corpus(

@@ -107,6 +107,24 @@ def write_tables(
     return [path]
 
 
+def tables_text(tables: Mapping[str, pd.DataFrame], fmt: str) -> str:
+    """Tables as one text document (csv, md or json), e.g. to print on a terminal.
+
+    Several csv tables are separated by a blank line, each after a ``# name`` line.
+    """
+    flat = {name: flatten(df) for name, df in tables.items()}
+    if fmt == "md":
+        return _markdown_document(flat)
+    if fmt == "json":
+        return _json_document(flat)
+    if fmt != "csv":
+        raise ExportError(f"{fmt} is not a text format; use csv, md or json")
+    texts = {name: f.to_csv(index=False, lineterminator="\n") for name, f in flat.items()}
+    if len(texts) == 1:
+        return next(iter(texts.values()))
+    return "\n".join(f"# {name}\n{text}" for name, text in texts.items())
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write a text file (UTF-8) atomically; returns its path."""
     path = Path(path)
@@ -195,6 +213,12 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in rows)]) + "\n"
 
 
+def attribution(row: Mapping[str, object]) -> str:
+    """``transcript_id, speaker, country, role`` of a quote, missing parts left out."""
+    parts = (_plain(row.get(c)) for c in (m.TRANSCRIPT_ID, m.SPEAKER, m.COUNTRY, m.ROLE))
+    return ", ".join(p for p in parts if p)
+
+
 def quotes_markdown(quotes: pd.DataFrame, by: Sequence[str] = ()) -> str:
     """Quotes as Markdown blockquotes, each with an attribution line, under ``## group`` headings.
 
@@ -209,10 +233,8 @@ def quotes_markdown(quotes: pd.DataFrame, by: Sequence[str] = ()) -> str:
                 heading = group
                 parts.append(f"## {group}\n")
         text = str(row.get(m.TEXT) or "").strip()
-        body = "\n".join(f"> {ln}".rstrip() for ln in text.splitlines() or [""])
-        who = (row.get(c) for c in (m.TRANSCRIPT_ID, m.SPEAKER, m.COUNTRY, m.ROLE))
-        attribution = ", ".join(p for p in (_plain(v) for v in who) if p)
-        parts.append(f"{body}\n>\n> — {attribution}\n")
+        body = "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
+        parts.append(f"{body}\n>\n> — {attribution(row)}\n")
     return "\n".join(parts)
 
 

@@ -1,0 +1,386 @@
+"""`qualcode freq | matrix | cooccur | quotes`: count, cross-tabulate and quote a coded output.
+
+Each command reads the output folder of `qualcode code` (--from), calls one function of
+`qualcode.analysis`, and prints a terminal table -- or writes csv/xlsx/parquet/md/json with -o.
+pandas is imported inside the commands so `qualcode --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+Format = Literal["csv", "xlsx", "parquet", "md", "json"]
+SourceChoice = Literal["all", "auto", "manual"]
+_TEXT_FORMATS = ("csv", "md", "json")
+_FILTERS = "Filters"
+_OUTPUT = "Output"
+
+
+# Options shared by every command (Annotated aliases, so each command states only its default).
+FromOption = Annotated[
+    Path, typer.Option("--from", help="Output folder of `qualcode code`.", show_default=True)
+]
+CodesOption = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer reads this annotation at runtime on Python 3.10
+    typer.Option(
+        "--code",
+        help="Only these codes (repeatable; a parent brings its children).",
+        rich_help_panel=_FILTERS,
+    ),
+]
+SourceOption = Annotated[
+    SourceChoice,
+    typer.Option(
+        "--source", help="Automatic codings, manual ones, or all.", rich_help_panel=_FILTERS
+    ),
+]
+CoderOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--coder",
+        help="Only codings by this coder (repeatable; 'auto' is the automatic coder).",
+        rich_help_panel=_FILTERS,
+    ),
+]
+WhereOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--where",
+        help="Keep segments matching a pandas expression on any segment/metadata column, "
+        "e.g. \"country == 'Italy' and role != 'lawyer'\". Applies to denominators too.",
+        rich_help_panel=_FILTERS,
+    ),
+]
+InterviewerOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-interviewer",
+        help="Count interviewer segments too (left out by default).",
+        rich_help_panel=_FILTERS,
+    ),
+]
+FormatOption = Annotated[
+    Optional[Format],  # noqa: UP045
+    typer.Option(
+        "--format",
+        "-f",
+        help="csv | xlsx | parquet | md | json. Default: from the -o suffix; csv, md and json "
+        "print to the terminal when there is no -o.",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+OutputOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of printing a table.",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+
+def _filters(codes, source, coder, where, include_interviewer) -> dict:
+    return {
+        "codes": codes or None,
+        "source": source,
+        "coder": coder or None,
+        "where": where,
+        "include_interviewer": include_interviewer,
+    }
+
+
+def _load(folder: Path):
+    from qualcode.output import load_output
+
+    return load_output(folder)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def _emit(
+    tables: dict[str, pd.DataFrame],
+    fmt: str | None,
+    output: Path | None,
+    title: str,
+    decimals: int | None = None,
+) -> None:
+    """Write tables to -o, print them as text (--format csv|md|json), or show a rich table."""
+    from qualcode.cli.render import console, err_console
+    from qualcode.export.tabular import format_for, tables_text, write_tables
+
+    if output is not None:
+        for path in write_tables(tables, output, format_for(output, fmt)):
+            err_console.print(f"wrote {path}", highlight=False)
+    elif fmt is not None:
+        if fmt not in _TEXT_FORMATS:
+            raise typer.BadParameter(f"--format {fmt} needs -o FILE", param_hint="'--format'")
+        typer.echo(tables_text(tables, fmt), nl=False)
+    else:
+        console.print(_rich_table(list(tables.values()), title, decimals))
+
+
+def _rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) -> Table:
+    """One rich table; each frame after the first (e.g. the denominators) in its own section."""
+    from rich.table import Table
+
+    from qualcode.export.tabular import flatten
+
+    plain = [flatten(f) for f in frames]
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for i, column in enumerate(plain[0].columns):
+        numeric = plain[0][column].dtype.kind in "iuf"
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=i == 0)
+    for n, frame in enumerate(plain):
+        if n:
+            table.add_section()
+        for row in frame.itertuples(index=False, name=None):
+            table.add_row(*(_cell(v, decimals) for v in row), style="dim" if n else None)
+    return table
+
+
+def _cell(value: object, decimals: int | None) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.{3 if decimals is None else decimals}f}"
+    return "" if value is None else str(value)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def freq(
+    from_: FromOption = Path("out"),
+    by: list[str] | None = typer.Option(
+        None, "--by", help="Group by these segment columns (repeatable), e.g. --by country."
+    ),
+    count: Literal["segments", "cases", "words"] = typer.Option(
+        "segments",
+        "--count",
+        help="segments: coded segments; cases: transcripts with the code; words: words of the "
+        "coded segments.",
+    ),
+    percent: bool = typer.Option(
+        False, "--percent", help="Percent of the group's segments/cases/words (1 decimal)."
+    ),
+    codes: CodesOption = None,
+    source: SourceOption = "all",
+    coder: CoderOption = None,
+    where: WhereOption = None,
+    include_interviewer: InterviewerOption = False,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Code frequencies by group, with parent roll-ups, a Total column and the denominators.
+
+    Rows are codes in codebook order (a parent counts a segment once, however many of its
+    children coded it); columns are the groups of --by, then Total. The denominators (segments,
+    cases, words per group) are printed below the table, and written as a second table:
+    a second sheet in xlsx, FILE-denominators.csv beside FILE-frequencies.csv for csv/parquet.
+
+    Example: qualcode freq --from out --by country --by role --percent -o freq.xlsx
+    """
+    from qualcode.analysis import code_frequencies
+
+    run = _load(from_)
+    result = code_frequencies(
+        run.segments,
+        run.codings,
+        run.code_order,
+        by=by or (),
+        count=count,
+        percent=percent,
+        **_filters(codes, source, coder, where, include_interviewer),
+    )
+    tables = result.tables()
+    if percent:
+        tables["frequencies"] = tables["frequencies"].round(1)
+    what = f"% of {count}" if percent else count
+    _emit(tables, fmt, output, f"Code frequencies ({what})", decimals=1 if percent else None)
+
+
+def matrix(
+    from_: FromOption = Path("out"),
+    rows: str = typer.Option(
+        "transcript_id", "--rows", help="Segment column for the rows (transcript_id, speaker...)."
+    ),
+    binary: bool = typer.Option(False, "--binary", help="1 when the code occurs, else 0."),
+    words: bool = typer.Option(False, "--words", help="Words of the coded segments."),
+    long: bool = typer.Option(False, "--long", help="Tidy form: one line per (row, code)."),
+    codes: CodesOption = None,
+    source: SourceOption = "all",
+    coder: CoderOption = None,
+    where: WhereOption = None,
+    include_interviewer: InterviewerOption = False,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """A case x code matrix: coded segments per transcript (or --rows) and leaf code.
+
+    Every row value and every leaf code appears, zeros included. Default cell: number of
+    coded segments; --binary: presence (1/0); --words: words of the coded segments.
+
+    Example: qualcode matrix --from out --binary -o matrix.csv
+    """
+    from qualcode.analysis import code_matrix
+
+    if binary and words:
+        raise typer.BadParameter("use --binary or --words, not both", param_hint="'--binary'")
+    run = _load(from_)
+    value = "binary" if binary else "words" if words else "count"
+    table = code_matrix(
+        run.segments,
+        run.codings,
+        run.code_order,
+        rows=rows,
+        value=value,
+        long=long,
+        **_filters(codes, source, coder, where, include_interviewer),
+    )
+    _emit({"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})")
+
+
+def cooccur(
+    from_: FromOption = Path("out"),
+    within: Literal["segment", "overlap", "transcript"] = typer.Option(
+        "segment",
+        "--within",
+        help="segment: coded in the same segment; transcript: in the same interview; overlap: "
+        "coded passages whose character ranges overlap.",
+    ),
+    measure: Literal["count", "jaccard"] = typer.Option(
+        "count",
+        "--measure",
+        help="count, or jaccard = both / either (for overlap: shared coded characters).",
+    ),
+    codes: CodesOption = None,
+    source: SourceOption = "all",
+    coder: CoderOption = None,
+    where: WhereOption = None,
+    include_interviewer: InterviewerOption = False,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Code co-occurrence: a symmetric code x code table of leaf codes.
+
+    The diagonal is how often each code occurs in that unit (segments, transcripts, passages);
+    with --measure jaccard it is 1.0, or – when the code never occurs.
+
+    Example: qualcode cooccur --from out --within transcript --measure jaccard
+    """
+    from qualcode.analysis import cooccurrence
+
+    run = _load(from_)
+    table = cooccurrence(
+        run.segments,
+        run.codings,
+        run.code_order,
+        within=within,
+        measure=measure,
+        **_filters(codes, source, coder, where, include_interviewer),
+    )
+    _emit({"cooccurrence": table}, fmt, output, f"Co-occurrence ({measure} within {within})")
+
+
+def quotes(
+    from_: FromOption = Path("out"),
+    codes: list[str] = typer.Option(
+        ..., "--code", help="Quote segments coded with this code (repeatable; parents included)."
+    ),
+    by: list[str] | None = typer.Option(
+        None, "--by", help="Group (and sort) quotes by these columns, e.g. --by country."
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", min=0, help="At most N quotes per --by group (overall without --by)."
+    ),
+    source: SourceOption = "all",
+    coder: CoderOption = None,
+    where: WhereOption = None,
+    include_interviewer: InterviewerOption = False,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Quotes: the coded segments of a code, matched words highlighted.
+
+    --format md gives Markdown blockquotes with an attribution line
+    (— it_lawyer_01, P, Italy, lawyer), ready to paste into a paper; other formats give one
+    row per segment with its codes, sources, coders and highlight offsets ("start-end;...").
+
+    Example: qualcode quotes --from out --code litigation --by country --limit 3 --format md
+    """
+    from qualcode.analysis import HIGHLIGHTS
+    from qualcode.analysis import quotes as find_quotes
+    from qualcode.cli.render import console, err_console
+    from qualcode.export.tabular import format_for, quotes_markdown, write_text
+
+    run = _load(from_)
+    found = find_quotes(
+        run.segments,
+        run.codings,
+        run.code_order,
+        code=codes,
+        by=by or (),
+        limit=limit,
+        **_filters(None, source, coder, where, include_interviewer),
+    )
+    chosen = format_for(output, fmt) if output is not None else fmt
+    if chosen == "md":
+        text = quotes_markdown(found, by or ())
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            err_console.print(f"wrote {write_text(output, text)}", highlight=False)
+        return
+    if chosen is not None:
+        spans = found[HIGHLIGHTS].map(lambda marks: ";".join(f"{s}-{e}" for s, e in marks))
+        _emit({"quotes": found.assign(**{HIGHLIGHTS: spans})}, fmt, output, "Quotes")
+        return
+    _print_quotes(console, found)
+
+
+def _print_quotes(console, found: pd.DataFrame) -> None:
+    from rich.text import Text
+
+    from qualcode import models as m
+    from qualcode.export.tabular import attribution
+
+    if found.empty:
+        console.print("No quotes match.")
+        return
+    for row in found.to_dict("records"):
+        header = Text(attribution(row), style="bold")
+        header.append(f"  {row[m.CODE]} ({row[m.SOURCE]})", style="cyan")
+        body = Text(str(row[m.TEXT]))
+        for start, end in row["highlights"]:
+            body.stylize("bold reverse", start, end)
+        console.print(header)
+        console.print(body, soft_wrap=False)
+        console.print()
+    console.print(f"{len(found)} quote(s)", style="dim")
+
+
+def _help(command) -> str:
+    """The docstring with its paragraphs unwrapped (typer keeps single newlines as breaks)."""
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def register(app: typer.Typer) -> None:
+    """Add freq, matrix, cooccur and quotes to the `qualcode` app."""
+    for name, command in (
+        ("freq", freq),
+        ("matrix", matrix),
+        ("cooccur", cooccur),
+        ("quotes", quotes),
+    ):
+        app.command(name, help=_help(command))(command)
