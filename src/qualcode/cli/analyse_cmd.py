@@ -123,7 +123,9 @@ def _emit(
             err_console.print(f"wrote {path}", highlight=False)
     elif fmt is not None:
         if fmt not in _TEXT_FORMATS:
-            raise typer.BadParameter(f"--format {fmt} needs -o FILE", param_hint="'--format'")
+            from qualcode.errors import ExportError
+
+            raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
         typer.echo(tables_text(tables, fmt), nl=False)
     else:
         console.print(_rich_table(list(tables.values()), title, decimals))
@@ -235,7 +237,9 @@ def matrix(
     from qualcode.analysis import code_matrix
 
     if binary and words:
-        raise typer.BadParameter("use --binary or --words, not both", param_hint="'--binary'")
+        from qualcode.errors import AnalysisError
+
+        raise AnalysisError("use --binary or --words, not both")
     run = _load(from_)
     value = "binary" if binary else "words" if words else "count"
     table = code_matrix(

@@ -13,6 +13,7 @@ from qualcode.models import DEFAULT_INTERVIEWER_LABELS, UNITS
 
 AUTO_META_NAMES = ("participants.csv", "participants.xlsx", "meta.csv")
 DEFAULT_OVERRIDES_DIR = Path("overrides")
+_DEFAULT_LABELS = ", ".join(DEFAULT_INTERVIEWER_LABELS)
 
 
 def _auto_meta(inputs: list[Path]) -> Path | None:
@@ -41,7 +42,10 @@ def code(
     meta: Path | None = typer.Option(
         None,
         "--meta",
-        help="Participant sheet (.csv/.xlsx): one row per transcript_id with country, role, ... Default: participants.csv inside a transcripts folder, if present.",
+        help=(
+            "Participant sheet (.csv/.xlsx): one row per transcript_id with country, role, ... "
+            "Default: participants.csv inside a transcripts folder, if present."
+        ),
     ),
     no_meta: bool = typer.Option(
         False, "--no-meta", help="Do not pick up participants.csv automatically."
@@ -57,7 +61,7 @@ def code(
     interviewer: list[str] | None = typer.Option(
         None,
         "--interviewer-label",
-        help=f"Speaker label of the interviewer (repeatable; default: {', '.join(DEFAULT_INTERVIEWER_LABELS)}).",
+        help=f"Speaker label of the interviewer (repeatable; default: {_DEFAULT_LABELS}).",
     ),
     code_interviewer: bool = typer.Option(
         False, "--code-interviewer", help="Auto-code interviewer turns too."
