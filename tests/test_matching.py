@@ -111,3 +111,26 @@ def test_patterns_of_other_languages_do_not_fire(tmp_path: Path) -> None:
 )
 def test_merge_spans(spans, merged) -> None:
     assert merge_spans(spans) == merged
+
+
+@pytest.mark.parametrize("lang", ["en", "it", "es"])
+def test_anchored_matching_finds_exactly_what_spacys_matcher_finds(lang: str) -> None:
+    """The shipped codebook on the sample transcripts: same matches with and without anchoring."""
+    from conftest import SAMPLE, SAMPLE_CODEBOOK
+    from qualcode.transcripts import read_transcript, segment_transcript
+
+    book = load_codebook(SAMPLE_CODEBOOK)
+    pipeline = get_pipeline(lang)
+    texts = [
+        s.text
+        for path in sorted(SAMPLE.glob("*.md"))
+        for s in segment_transcript(
+            read_transcript(path), "sentence", lambda t, _l: pipeline.sentence_spans(t)
+        )
+        if read_transcript(path).language == lang
+    ]
+    assert len(texts) > 50
+    fast = CodebookMatcher(book, pipeline).match_segments(texts)
+    plain = CodebookMatcher(book, pipeline, anchor=False).match_segments(texts)
+    assert fast == plain
+    assert sum(len(x) for x in fast) > 10  # the comparison is not vacuous

@@ -81,15 +81,28 @@ class _Hierarchy:
     @classmethod
     def build(cls, code_order: CodeOrder, codings: pd.DataFrame) -> _Hierarchy:
         order = [code for code, _ in code_order]
-        parent = {code: par for code, par in code_order}
+        parent = {code: par if isinstance(par, str) and par else None for code, par in code_order}
         # Codes coded but absent from the codebook order still show, after the codebook ones.
         extra = codings[[m.CODE, m.PARENT]] if m.PARENT in codings else codings[[m.CODE]]
-        extra = extra[~extra[m.CODE].isin(parent)].drop_duplicates(m.CODE)
+        extra = extra.drop_duplicates(m.CODE)
+        extra = extra[~extra[m.CODE].isin(list(parent))]
         for row in extra.sort_values(m.CODE).itertuples(index=False):
             par = getattr(row, m.PARENT, None)
             parent[row[0]] = par if isinstance(par, str) and par else None
             order.append(row[0])
-        return cls(order, parent)
+        # Tree order: each code followed by its children, so roll-ups sit above their parts
+        # even when the codebook lists all parents first.
+        children: dict[str | None, list[str]] = {}
+        for code in order:
+            children.setdefault(parent[code] if parent[code] in parent else None, []).append(code)
+        tree: list[str] = []
+        stack = list(reversed(children.get(None, [])))
+        while stack:
+            code = stack.pop()
+            if code not in tree:
+                tree.append(code)
+                stack.extend(reversed(children.get(code, [])))
+        return cls(tree + [c for c in order if c not in tree], parent)
 
     def lineage(self, code: str) -> list[str]:
         """The code and its ancestors (a coding counts towards each of them)."""
@@ -119,6 +132,12 @@ class _Hierarchy:
 # --- filtering -----------------------------------------------------------------------------------
 
 
+def _among(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """values.isin(allowed) as a boolean array -- several times faster on large string columns."""
+    codes, _ = pd.factorize(pd.concat([allowed, values], ignore_index=True))
+    return np.isin(codes[len(allowed) :], codes[: len(allowed)])
+
+
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
     if value is None:
         return []
@@ -134,11 +153,11 @@ def _apply_where(segments: pd.DataFrame, where: str) -> pd.DataFrame:
         raise AnalysisError(
             f"cannot evaluate where expression {where!r}: {reason}; columns: {columns}"
         ) from None
-    if not isinstance(mask, pd.Series) or mask.dtype != bool:
+    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask.dtype):
         raise AnalysisError(
             f"where expression {where!r} is not a condition (e.g. country == 'Italy')"
         )
-    return segments[mask]
+    return segments[mask.fillna(False).astype(bool)]  # a missing value never matches
 
 
 def filter_codings(
@@ -182,7 +201,7 @@ def filter_codings(
         segments = segments[~segments[m.IS_INTERVIEWER].fillna(False).astype(bool)]
     if where:
         segments = _apply_where(segments, where)
-    codings = codings[codings[m.SEGMENT_ID].isin(segments[m.SEGMENT_ID])]
+    codings = codings[_among(codings[m.SEGMENT_ID], segments[m.SEGMENT_ID])]
     return Filtered(segments, codings)
 
 
@@ -308,7 +327,8 @@ def code_frequencies(
 
     seg = _segment_groups(segments, by)
     hits = _coded_segments(codings, hierarchy, rollup=True).merge(seg, on=m.SEGMENT_ID)
-    groups = _sorted_groups(seg[keys].itertuples(index=False, name=None)) if by else []
+    present = seg[keys].drop_duplicates()
+    groups = _sorted_groups(present.itertuples(index=False, name=None)) if by else []
     if len(by) == 1:
         groups = [g[0] for g in groups]
     columns = _columns_index(groups, by)
@@ -383,7 +403,7 @@ def code_matrix(
     seg = _segment_groups(segments, [rows])
     key = _group_keys([rows])[0]
     hits = _coded_segments(codings, hierarchy, rollup=False).merge(seg, on=m.SEGMENT_ID)
-    index = _sorted_groups(seg[key])
+    index = _sorted_groups(seg[key].unique())
     counted = _count(hits, [key, _CODE], "words" if value == "words" else "segments")
     matrix = counted.unstack(_CODE).reindex(index=index, columns=columns).fillna(0).astype("int64")
     if value == "binary":
@@ -520,9 +540,11 @@ def cooccurrence(
     else:
         unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
         present = codings[[unit, m.CODE]].drop_duplicates()
-        indicator = pd.crosstab(present[unit], present[m.CODE]).reindex(columns=codes, fill_value=0)
-        both = indicator.to_numpy(dtype="float64")
-        both = both.T @ both
+        pairs = present.merge(present, on=unit, suffixes=("", "_other"))  # both orders, A = B too
+        where = pd.Index(codes)
+        both = np.zeros((len(codes), len(codes)))
+        cells = (where.get_indexer(pairs[m.CODE]), where.get_indexer(pairs[f"{m.CODE}_other"]))
+        np.add.at(both, cells, 1.0)
     values = _jaccard(both) if measure == "jaccard" else both.astype("int64")
     result = pd.DataFrame(values, index=codes, columns=codes)
     result.index.name = m.CODE
@@ -550,11 +572,26 @@ def _highlights(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
         }
     ).dropna()
     frame = frame[frame[m.END] > frame[m.START]].astype({m.START: "int64", m.END: "int64"})
-    merged = _merged_ranges(frame, [m.SEGMENT_ID])
-    pairs = pd.Series(
-        list(zip(merged[m.START].tolist(), merged[m.END].tolist(), strict=True)), dtype=object
-    )
-    return pairs.groupby(merged[m.SEGMENT_ID].to_numpy()).agg(list)
+    merged = _merged_ranges(frame, [m.SEGMENT_ID])  # sorted by segment, then start
+    ids = merged[m.SEGMENT_ID].to_numpy()
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    starts = np.split(merged[m.START].to_numpy(), cuts)
+    ends = np.split(merged[m.END].to_numpy(), cuts)
+    firsts = ids[np.concatenate([[0], cuts])] if len(ids) else ids
+    lists = [
+        list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in zip(starts, ends, strict=True)
+    ]
+    return pd.Series(lists if len(ids) else [], index=firsts, dtype=object)
+
+
+def _joined(codings: pd.DataFrame, column: str, order: Sequence[str] | None = None) -> pd.Series:
+    """Per segment_id: the distinct values of `column` joined by ", " (in `order`, else sorted)."""
+    counts = codings.groupby([m.SEGMENT_ID, column]).size().unstack(column, fill_value=0)
+    values = [v for v in order if v in counts.columns] if order else sorted(counts.columns)
+    text = pd.Series("", index=counts.index, dtype=object)
+    for value in values:  # a handful of codes, sources or coders, not one step per coding
+        text = text + np.where(counts[value].to_numpy() > 0, f"{value}, ", "")
+    return text.str[:-2]
 
 
 def quotes(
@@ -586,16 +623,14 @@ def quotes(
     filters = {**filters, "codes": wanted}
     segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
 
-    rank = {c: i for i, c in enumerate(hierarchy.order)}
-    chosen = codings.assign(__rank__=codings[m.CODE].map(rank)).sort_values(["__rank__", m.CODE])
-    joined = chosen.groupby(m.SEGMENT_ID, sort=False).agg(
-        **{
-            m.CODE: (m.CODE, lambda s: ", ".join(dict.fromkeys(s))),
-            m.SOURCE: (m.SOURCE, lambda s: ", ".join(sorted(set(s.dropna())))),
-            m.CODER: (m.CODER, lambda s: ", ".join(sorted(set(s.dropna())))),
+    joined = pd.DataFrame(
+        {
+            m.CODE: _joined(codings, m.CODE, hierarchy.order),
+            m.SOURCE: _joined(codings, m.SOURCE),
+            m.CODER: _joined(codings, m.CODER),
         }
     )
-    seg = segments[segments[m.SEGMENT_ID].isin(joined.index)].copy()
+    seg = segments[_among(segments[m.SEGMENT_ID], pd.Series(joined.index))].copy()
     for column in (m.SPEAKER, m.COUNTRY, m.ROLE):
         if column not in seg:
             seg[column] = None
@@ -611,6 +646,6 @@ def quotes(
     columns += [c for c in by if c not in columns]
     result = seg[columns].join(joined, on=m.SEGMENT_ID)
     result[m.TEXT] = seg[m.TEXT].to_numpy()
-    marks = _highlights(codings, segments)
+    marks = _highlights(codings[_among(codings[m.SEGMENT_ID], result[m.SEGMENT_ID])], segments)
     result[HIGHLIGHTS] = [marks.get(s, []) for s in result[m.SEGMENT_ID]]
     return result.reset_index(drop=True)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qualcode.anchoring import AnchoredPatterns
 from qualcode.codebook import MAX_WILDCARD, WILDCARD, Codebook, Pattern
 from qualcode.nlp import LanguagePipeline
 
@@ -104,7 +105,14 @@ def _phrase_docs(pattern: Pattern, pipeline: LanguagePipeline) -> list:
 class CodebookMatcher:
     """All patterns of a codebook for one language, compiled for one pipeline."""
 
-    def __init__(self, codebook: Codebook, pipeline: LanguagePipeline) -> None:
+    def __init__(
+        self, codebook: Codebook, pipeline: LanguagePipeline, *, anchor: bool = True
+    ) -> None:
+        """Compile the codebook's patterns for `pipeline`'s language.
+
+        `anchor=False` puts every token pattern in one plain spaCy Matcher (slow with many
+        patterns; kept to check that anchoring changes no result).
+        """
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.language = pipeline.language
@@ -116,6 +124,7 @@ class CodebookMatcher:
             "exact": PhraseMatcher(vocab, attr="ORTH"),
         }
         self._matcher = Matcher(vocab)
+        self._anchored = AnchoredPatterns(vocab, pipeline.nlp.Defaults.stop_words)
         self._regexes: list[tuple[Pattern, re.Pattern[str]]] = []
         self._by_key: dict[int, Pattern] = {}
         self.patterns = codebook.patterns_for(pipeline.language)
@@ -125,18 +134,24 @@ class CodebookMatcher:
             self._by_key[key] = pattern
             if pattern.kind == "regex":
                 self._regexes.append((pattern, re.compile(pattern.value, re.IGNORECASE)))
-            elif pattern.kind == "tokens":
-                self._matcher.add(pattern.id, [_rewrite_token_pattern(pattern.value, pipeline)])
-                used["matcher"] = True
-            elif WILDCARD in pattern.value.split():
-                self._matcher.add(pattern.id, [_wildcard_phrase(pattern, pipeline)])
-                used["matcher"] = True
+            elif pattern.kind == "tokens" or WILDCARD in pattern.value.split():
+                tokens = (
+                    _rewrite_token_pattern(pattern.value, pipeline)
+                    if pattern.kind == "tokens"
+                    else _wildcard_phrase(pattern, pipeline)
+                )
+                if not (anchor and self._anchored.add(pattern.id, tokens)):
+                    self._matcher.add(pattern.id, [tokens])
+                    used["matcher"] = True
             else:
                 self._phrase[pattern.match].add(pattern.id, _phrase_docs(pattern, pipeline))
                 used[pattern.match] = True
         self._active = [m for name, m in self._phrase.items() if used[name]]
         if used["matcher"]:
             self._active.append(self._matcher)
+        self._anchored.freeze()
+        if self._anchored:
+            self._active.append(self._anchored)
 
     @property
     def empty(self) -> bool:

@@ -117,15 +117,29 @@ class LanguagePipeline:
 
 @cache
 def _lemma_table(language: str):
+    """The lookup lemma table of spacy-lookups-data (a dict-like with `get`; None when absent).
+
+    Read straight from the package's gzipped JSON into a dict: building spaCy's hashed `Table`
+    takes several times longer for the large Italian and Spanish tables, and only `get` is used.
+    """
+    import gzip
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("spacy_lookups_data")
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "data" / f"{language}_lemma_lookup.json.gz"
+        if path.is_file():
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return json.load(handle)
     from spacy.lookups import load_lookups
 
     try:
         lookups = load_lookups(language, ["lemma_lookup"], strict=False)
     except (ValueError, OSError, ImportError):
         return None
-    if "lemma_lookup" not in lookups.tables:
-        return None
-    return lookups.get_table("lemma_lookup")
+    return lookups.get_table("lemma_lookup") if "lemma_lookup" in lookups.tables else None
 
 
 def has_lemma_table(language: str) -> bool:

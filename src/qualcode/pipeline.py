@@ -109,17 +109,18 @@ def code_corpus(
     strict: bool = False,
     spacy_model: str | None = None,
     encoding: str = "utf-8",
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> CodingResult:
     """Load transcripts, segment them, auto-code them with the codebook, apply overrides.
 
-    Returns a CodingResult whose tables are sorted deterministically. Raises TranscriptError,
+    `workers` > 1 codes transcripts in that many processes (each builds its spaCy pipelines
+    once); the tables are identical to a single-process run. Returns a CodingResult whose
+    tables are sorted deterministically. Raises TranscriptError,
     CodebookError or OverrideError (every problem of a kind at once) on bad input.
     """
     import pandas as pd
 
-    from qualcode.matching import CodebookMatcher
-    from qualcode.nlp import get_pipeline
     from qualcode.overrides import apply_overrides, read_overrides
 
     if unit not in m.UNITS:
@@ -134,56 +135,17 @@ def code_corpus(
         encoding=encoding,
     )
     parents = {c.name: c.parent for c in book.codes}
-    matchers: dict[str, CodebookMatcher] = {}
+    settings = _Settings(book, unit, code_interviewer, spacy_model, parents)
     uncoded_languages: dict[str, int] = {}
     segment_rows: list[dict[str, Any]] = []
     coding_rows: list[dict[str, Any]] = []
-    for done, transcript in enumerate(transcripts, start=1):
-        try:
-            pipeline = get_pipeline(transcript.language, spacy_model)
-        except QualcodeError as exc:
-            raise TranscriptError(
-                f"language '{transcript.language}': {exc.problems[0].message}", file=transcript.path
-            ) from None
-        splitter = (
-            (lambda text, _lang, p=pipeline: p.sentence_spans(text)) if unit == "sentence" else None
-        )
-        records = segment_transcript(transcript, unit, splitter)
-        base = {
-            m.TRANSCRIPT_ID: transcript.id,
-            m.LANGUAGE: transcript.language,
-            m.COUNTRY: transcript.metadata.get(m.COUNTRY),
-            m.ROLE: transcript.metadata.get(m.ROLE),
-            **{k: v for k, v in transcript.metadata.items() if k not in (m.COUNTRY, m.ROLE)},
-        }
-        for r in records:
-            segment_rows.append(
-                {
-                    **base,
-                    m.SEGMENT_ID: r.segment_id,
-                    m.UNIT: r.unit,
-                    m.SEGMENT_INDEX: r.index,
-                    m.SPEAKER: r.speaker,
-                    m.IS_INTERVIEWER: r.is_interviewer,
-                    m.START: r.start,
-                    m.END: r.end,
-                    m.N_WORDS: r.n_words,
-                    m.TEXT: r.text,
-                }
-            )
-        if transcript.language not in matchers:
-            matchers[transcript.language] = CodebookMatcher(book, pipeline)
-        matcher = matchers[transcript.language]
-        to_code = [r for r in records if code_interviewer or not r.is_interviewer]
-        if matcher.empty:
-            uncoded_languages[transcript.language] = (
-                uncoded_languages.get(transcript.language, 0) + 1
-            )
-        elif to_code:
-            for record, matches in zip(
-                to_code, matcher.match_segments([r.text for r in to_code]), strict=False
-            ):
-                coding_rows.extend(_auto_rows(record, matches, base, parents))
+    for done, (seg_rows, cod_rows, uncoded) in enumerate(
+        _run_jobs(transcripts, settings, workers), start=1
+    ):
+        segment_rows.extend(seg_rows)
+        coding_rows.extend(cod_rows)
+        if uncoded is not None:
+            uncoded_languages[uncoded] = uncoded_languages.get(uncoded, 0) + 1
         if progress is not None:
             progress(done, len(transcripts))
     for lang, count in sorted(uncoded_languages.items()):
@@ -278,6 +240,105 @@ def code_corpus(
         missing_metadata=missing,
         options={"unit": unit, "language": language, "code_interviewer": code_interviewer},
     )
+
+
+@dataclass(frozen=True)
+class _Settings:
+    book: Codebook
+    unit: str
+    code_interviewer: bool
+    spacy_model: str | None
+    parents: dict[str, str | None]
+
+
+_WORKER_SETTINGS: _Settings | None = None
+_MATCHERS: dict[tuple[int, str, str | None], tuple[Codebook, Any]] = {}
+
+
+def _init_worker(settings: _Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _code_in_worker(transcript: Transcript):
+    assert _WORKER_SETTINGS is not None
+    return _code_transcript(transcript, _WORKER_SETTINGS)
+
+
+def _run_jobs(transcripts: list[Transcript], settings: _Settings, workers: int):
+    """Yield each transcript's (segment rows, coding rows, uncoded language) in input order."""
+    if workers <= 1 or len(transcripts) <= 1:
+        for transcript in transcripts:
+            yield _code_transcript(transcript, settings)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    chunksize = max(1, min(16, len(transcripts) // (workers * 8)))
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
+    ) as pool:
+        yield from pool.map(_code_in_worker, transcripts, chunksize=chunksize)
+
+
+def _code_transcript(transcript: Transcript, settings: _Settings):
+    """Segment and auto-code one transcript; pure apart from the per-process pipeline cache."""
+    from qualcode.matching import CodebookMatcher
+    from qualcode.nlp import get_pipeline
+
+    try:
+        pipeline = get_pipeline(transcript.language, settings.spacy_model)
+    except QualcodeError as exc:
+        raise TranscriptError(
+            f"language '{transcript.language}': {exc.problems[0].message}", file=transcript.path
+        ) from None
+    splitter = (
+        (lambda text, _lang: pipeline.sentence_spans(text)) if settings.unit == "sentence" else None
+    )
+    records = segment_transcript(transcript, settings.unit, splitter)
+    base = {
+        m.TRANSCRIPT_ID: transcript.id,
+        m.LANGUAGE: transcript.language,
+        m.COUNTRY: transcript.metadata.get(m.COUNTRY),
+        m.ROLE: transcript.metadata.get(m.ROLE),
+        **{k: v for k, v in transcript.metadata.items() if k not in (m.COUNTRY, m.ROLE)},
+    }
+    segment_rows = [
+        {
+            **base,
+            m.SEGMENT_ID: r.segment_id,
+            m.UNIT: r.unit,
+            m.SEGMENT_INDEX: r.index,
+            m.SPEAKER: r.speaker,
+            m.IS_INTERVIEWER: r.is_interviewer,
+            m.START: r.start,
+            m.END: r.end,
+            m.N_WORDS: r.n_words,
+            m.TEXT: r.text,
+        }
+        for r in records
+    ]
+    # Matchers are cached per process; the cached value keeps the codebook alive so its id()
+    # cannot be reused by another codebook while the entry exists.
+    key = (id(settings.book), transcript.language, settings.spacy_model)
+    if key not in _MATCHERS:
+        if len(_MATCHERS) > 32:
+            _MATCHERS.clear()
+        _MATCHERS[key] = (settings.book, CodebookMatcher(settings.book, pipeline))
+    matcher = _MATCHERS[key][1]
+    if matcher.empty:
+        return segment_rows, [], transcript.language
+    to_code = [r for r in records if settings.code_interviewer or not r.is_interviewer]
+    coding_rows: list[dict[str, Any]] = []
+    if to_code:
+        for record, matches in zip(
+            to_code, matcher.match_segments([r.text for r in to_code]), strict=True
+        ):
+            coding_rows.extend(_auto_rows(record, matches, base, settings.parents))
+    return segment_rows, coding_rows, None
 
 
 def _auto_rows(record, matches, base: dict[str, Any], parents: dict[str, str | None]) -> list[dict]:

@@ -514,3 +514,56 @@ def bootstrap_ci_from_counts(
     draws = rng.multinomial(n, np.array(cells, dtype=float) / n, size=n_boot)
     replicates = np.array([statistic(*map(int, row)) for row in draws], dtype=float)
     return _percentile_interval(replicates, level)
+
+
+# --------------------------------------------------------------------------- weighted binary units
+
+
+def binary_stats_from_histogram(hist: npt.ArrayLike) -> dict[str, tuple[float, str | None]]:
+    """Statistics of 0/1 codes from a histogram of units, for any number of coders.
+
+    ``hist[r, k]`` is the number (or total weight, e.g. characters) of units rated by ``r``
+    coders of whom ``k`` gave 1. The formulas are those of the matrix functions above -- Gwet's
+    p_a over units with r >= 2, prevalences over units with r >= 1, Krippendorff's coincidences
+    weighted 1 / (r - 1), q = 2 for AC1 and Brennan-Prediger -- so a matrix and its histogram give
+    the same values; weights let millions of characters be summarised by run lengths.
+
+    Returns ``{statistic: (value, reason)}`` for every statistic in STATISTICS except
+    cohen_kappa (which needs each coder's own marginals); ``reason`` is None when defined.
+    Raises AgreementError for a malformed histogram.
+    """
+    try:
+        h = np.asarray(hist, dtype=float)
+    except (TypeError, ValueError):
+        raise AgreementError("the histogram must be numeric") from None
+    if h.ndim != 2 or h.shape[1] > h.shape[0] or (h < 0).any() or not np.isfinite(h).all():
+        raise AgreementError("the histogram must be a non-negative (r, k) table with k <= r")
+    r, k = np.indices(h.shape, dtype=float)
+    if (h[k > r] != 0).any():
+        raise AgreementError("the histogram has units with more 1s (k) than ratings (r)")
+    pairable, rated = (r >= 2) & (k <= r), (r >= 1) & (k <= r)
+    n_pairable = h[pairable].sum()
+    results: dict[str, tuple[float, str | None]] = {}
+    if n_pairable == 0:
+        reason = _NO_PAIRS_2 if h.shape[0] <= 3 else _NO_PAIRS_N
+        return {s: (_NAN, reason) for s in STATISTICS if s != "cohen_kappa"}
+    rr = np.where(pairable, r, 2.0)  # avoid 0/0 outside the pairable cells
+    agree = (k * (k - 1) + (r - k) * (r - k - 1)) / (rr * (rr - 1))
+    p_o = float((h * agree)[pairable].sum() / n_pairable)
+    pi1 = float((h * k / np.where(rated, r, 1.0))[rated].sum() / h[rated].sum())
+    results["percent_agreement"] = (p_o, None)
+    if pi1 in (0.0, 1.0):
+        results["fleiss_kappa"] = (_NAN, _ONE_CATEGORY)
+    else:
+        results["fleiss_kappa"] = (_chance_corrected(p_o, pi1**2 + (1 - pi1) ** 2), None)
+    results["gwet_ac1"] = (_chance_corrected(p_o, 2 * pi1 * (1 - pi1)), None)
+    results["brennan_prediger"] = (_chance_corrected(p_o, 0.5), None)
+    # Nominal alpha: o_01 = sum_u k(r-k)/(r-1) over pairable units; n_1, n_0 count pairable values.
+    n1 = float((h * k)[pairable].sum())
+    n0 = float((h * (r - k))[pairable].sum())
+    o01 = float((h * k * (r - k) / (rr - 1))[pairable].sum())
+    if n1 == 0 or n0 == 0:
+        results["krippendorff_alpha"] = (_NAN, _ONE_VALUE)
+    else:
+        results["krippendorff_alpha"] = (1 - (n1 + n0 - 1) * o01 / (n0 * n1), None)
+    return {s: results[s] for s in STATISTICS if s in results}

@@ -120,7 +120,7 @@ def _emit(
 
     if output is not None:
         for path in write_tables(tables, output, format_for(output, fmt)):
-            err_console.print(f"wrote {path}", highlight=False)
+            err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     elif fmt is not None:
         if fmt not in _TEXT_FORMATS:
             from qualcode.errors import ExportError
@@ -343,7 +343,7 @@ def quotes(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            err_console.print(f"wrote {write_text(output, text)}", highlight=False)
+            err_console.print(f"wrote {write_text(output, text)}", highlight=False, soft_wrap=True)
         return
     if chosen is not None:
         spans = found[HIGHLIGHTS].map(lambda marks: ";".join(f"{s}-{e}" for s, e in marks))
@@ -356,6 +356,7 @@ def _print_quotes(console, found: pd.DataFrame) -> None:
     from rich.text import Text
 
     from qualcode import models as m
+    from qualcode.analysis import HIGHLIGHTS
     from qualcode.export.tabular import attribution
 
     if found.empty:
@@ -365,7 +366,7 @@ def _print_quotes(console, found: pd.DataFrame) -> None:
         header = Text(attribution(row), style="bold")
         header.append(f"  {row[m.CODE]} ({row[m.SOURCE]})", style="cyan")
         body = Text(str(row[m.TEXT]))
-        for start, end in row["highlights"]:
+        for start, end in row[HIGHLIGHTS]:
             body.stylize("bold reverse", start, end)
         console.print(header)
         console.print(body, soft_wrap=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -75,6 +76,13 @@ def code(
         help="Use an installed trained spaCy pipeline instead of the blank ones (never downloaded).",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the transcripts."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-w",
+        min=0,
+        help="Processes to code with (0 = all cores). Output is identical.",
+    ),
     by: list[str] | None = typer.Option(
         None,
         "--by",
@@ -131,6 +139,7 @@ def code(
             strict=strict,
             spacy_model=spacy_model,
             encoding=encoding,
+            workers=workers or (os.cpu_count() or 1),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     command = shlex.join(["qualcode", *sys.argv[1:]]) if sys.argv and sys.argv[0] else None

@@ -1,0 +1,223 @@
+"""Anchored token patterns: hash lookups find where a pattern can match, spaCy verifies it.
+
+spaCy's Matcher tries every pattern at every token and evaluates IN/REGEX predicates in Python,
+so a real codebook (hundreds of researcher-written token patterns) makes it the bottleneck of
+the whole run. Here each pattern gets an *anchor*: one required token whose NORM, LOWER or ORTH
+must be one of a few strings -- the rarest-looking one (not a stop word, few alternatives).
+Positions where a doc's token has such a value are found with a vectorised set lookup; only
+there is the pattern's own small spaCy Matcher run, on the window of tokens the pattern could
+span around the anchor. The result is exactly what one big Matcher would return (tested).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+ATTRS = ("NORM", "LOWER", "ORTH")  # columns of the per-doc attribute array, in this order
+_ALIASES = {"TEXT": "ORTH"}
+_REQUIRED_OPS = (None, "+")
+
+
+def token_length_bounds(token: dict[str, Any]) -> int | None:
+    """Most tokens one pattern token can consume (None when unbounded)."""
+    op = token.get("OP")
+    if op in (None, "?", "!"):
+        return 1 if op != "!" else 1
+    if op in ("+", "*"):
+        return None
+    match = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", str(op))
+    if match is None:
+        return None
+    low, comma, high = match.groups()
+    if not comma:
+        return int(low or 0)
+    return int(high) if high else None
+
+
+def _span_bound(tokens: list[dict[str, Any]]) -> int | None:
+    total = 0
+    for token in tokens:
+        bound = token_length_bounds(token)
+        if bound is None:
+            return None
+        total += bound
+    return total
+
+
+def _hashable_values(token: dict[str, Any]) -> tuple[str, list[str] | re.Pattern[str]] | None:
+    """What a token requires of NORM/LOWER/ORTH: a list of strings, or a compiled REGEX."""
+    regex = None
+    for attr in ATTRS + tuple(_ALIASES):
+        if attr not in token:
+            continue
+        value = token[attr]
+        if isinstance(value, dict) and set(value) == {"REGEX"} and isinstance(value["REGEX"], str):
+            regex = regex or (_ALIASES.get(attr, attr), re.compile(value["REGEX"]))
+            continue
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+            values = [v for v in value["IN"] if isinstance(v, str)]
+            if len(values) != len(value["IN"]):
+                continue
+        else:
+            continue
+        if values:
+            return _ALIASES.get(attr, attr), values
+    return regex
+
+
+def choose_anchor(
+    tokens: list[dict[str, Any]], stop_words: Collection[str]
+) -> tuple[int, str, list[str], int, int | None] | None:
+    """Pick the anchor token: (index, attribute, values, max tokens before, max tokens after).
+
+    Candidates are required tokens (no OP, or '+', which still consumes the anchor token) with
+    hashable values and a bounded number of tokens before them. Stop words, very short words
+    and long alternative lists make a poor anchor (they occur everywhere), so they score worse.
+    """
+    best = None
+    for index, token in enumerate(tokens):
+        if token.get("OP") not in _REQUIRED_OPS or token.get("OP") == "+" and index:
+            continue
+        found = _hashable_values(token)
+        if found is None:
+            continue
+        before = _span_bound(tokens[:index])
+        if before is None:
+            continue
+        attr, values = found
+        if isinstance(values, re.Pattern):
+            score = (50, index)  # a word-form regex: usually selective, but costs a test per form
+        else:
+            common = sum(1 for v in values if v.lower() in stop_words or len(v) <= 2)
+            score = (common * 100 + len(values), index)
+        if best is None or score < best[0]:
+            after = _span_bound(tokens[index + 1 :])
+            if token.get("OP") == "+":
+                after = None
+            best = (score, (index, attr, values, before, after))
+    return None if best is None else best[1]
+
+
+class AnchoredPatterns:
+    """A set of token patterns matched via their anchors (see the module docstring)."""
+
+    def __init__(self, vocab, stop_words: Collection[str] = ()) -> None:
+        self.vocab = vocab
+        self.stop_words = {w.lower() for w in stop_words}
+        # Anchor lookup runs in spaCy's PhraseMatcher (C hash lookups), one per attribute, with
+        # one single-token phrase per anchor value; _by_key maps a phrase key to its patterns.
+        self._phrases: dict[str, Any] = {}
+        self._by_key: dict[int, list[int]] = {}
+        self._matchers: list[Any] = []
+        self._reach: list[tuple[int, int | None]] = []
+        self._requirements: list[list[tuple[int, frozenset[int]]]] = []
+        # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
+        self._regexes: list[tuple[str, re.Pattern[str], int]] = []
+        self._seen: dict[str, set[int]] = {a: set() for a in ATTRS}
+
+    def add(self, key: str, tokens: list[dict[str, Any]]) -> bool:
+        """Add a pattern under `key` if it can be anchored; False when it cannot."""
+        from spacy.matcher import Matcher
+
+        anchor = choose_anchor(tokens, self.stop_words)
+        if anchor is None:
+            return False
+        anchor_index, attr, values, before, after = anchor
+        # Other required tokens with fixed values: a window lacking one cannot match, and
+        # checking that with set lookups is far cheaper than running the Matcher on it.
+        requirements = []
+        for index, token in enumerate(tokens):
+            if index == anchor_index or token.get("OP") not in _REQUIRED_OPS:
+                continue
+            found = _hashable_values(token)
+            if found is not None and not isinstance(found[1], re.Pattern):
+                column = ATTRS.index(found[0])
+                requirements.append(
+                    (column, frozenset(self.vocab.strings.add(v) for v in found[1]))
+                )
+        self._requirements.append(requirements)
+        matcher = Matcher(self.vocab)
+        matcher.add(key, [tokens])
+        position = len(self._matchers)
+        self._matchers.append(matcher)
+        self._reach.append((before, after))
+        if isinstance(values, re.Pattern):
+            self._regexes.append((attr, values, position))
+            return True
+        for value in dict.fromkeys(values):
+            self._add_anchor(attr, value, position)
+        return True
+
+    def _add_anchor(self, attr: str, value: str, pattern: int) -> None:
+        from spacy.matcher import PhraseMatcher
+        from spacy.tokens import Doc
+
+        name = f"{attr}\x1f{value}"
+        key = self.vocab.strings.add(name)
+        if key not in self._by_key:
+            if attr not in self._phrases:
+                self._phrases[attr] = PhraseMatcher(self.vocab, attr=attr)
+            doc = Doc(self.vocab, words=[value])
+            if attr == "NORM":
+                doc[0].norm_ = value
+            self._phrases[attr].add(name, [doc])
+            self._by_key[key] = []
+        if pattern not in self._by_key[key]:
+            self._by_key[key].append(pattern)
+
+    def _test_new_forms(self, columns: list[list[int]]) -> None:
+        """Test regex anchors once per word form never seen before; hits become anchors."""
+        strings = self.vocab.strings
+        for attr, values in zip(ATTRS, columns, strict=True):
+            regexes = [(rx, p) for a, rx, p in self._regexes if a == attr]
+            if not regexes:
+                continue
+            seen = self._seen[attr]
+            for value in set(values) - seen:
+                text = strings[value]
+                for regex, pattern in regexes:
+                    if regex.search(text):
+                        self._add_anchor(attr, text, pattern)
+                seen.add(value)
+
+    def freeze(self) -> None:
+        """Nothing to precompute; kept so callers can mark the end of `add` calls."""
+
+    def __bool__(self) -> bool:
+        return bool(self._matchers)
+
+    def __call__(self, doc) -> list[tuple[int, int, int]]:
+        """(match key, start token, end token) of every match in `doc`, like Matcher.__call__."""
+        from spacy.attrs import LOWER, NORM, ORTH
+
+        if not len(doc) or not self._matchers:
+            return []
+        columns = doc.to_array([NORM, LOWER, ORTH]).T.tolist()
+        if self._regexes:
+            self._test_new_forms(columns)
+        candidates: set[tuple[int, int]] = set()
+        by_key = self._by_key
+        for matcher in self._phrases.values():
+            for key, position, _ in matcher(doc):
+                for pattern in by_key[key]:
+                    candidates.add((pattern, position))
+        found: set[tuple[int, int, int]] = set()
+        n = len(doc)
+        for pattern, position in sorted(candidates):
+            before, after = self._reach[pattern]
+            start = max(0, position - before)
+            end = n if after is None else min(n, position + 1 + after)
+            if not all(
+                not required.isdisjoint(columns[column][start:end])
+                for column, required in self._requirements[pattern]
+            ):
+                continue
+            for key, s, e in self._matchers[pattern](doc[start:end]):
+                # Keep matches that contain the anchor; others are found from their own anchor.
+                if start + s <= position < start + e:
+                    found.add((key, start + s, start + e))
+        return sorted(found, key=lambda m: (m[1], m[2], m[0]))

@@ -1,0 +1,396 @@
+"""`qualcode agree`: inter-coder agreement between coders of the same transcripts.
+
+A thin wrapper over `qualcode.agreement.agreement`: parse options, call it, render the result as
+rich tables -- or write csv/xlsx/parquet/md/json with -o. pandas loads inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from qualcode.agreement import AgreementResult
+
+Format = Literal["csv", "xlsx", "parquet", "md", "json"]
+Unit = Literal["segment", "char", "span"]
+_TEXT_FORMATS = ("csv", "md", "json")
+_INPUT, _STATS, _OUTPUT = "Input", "Statistics", "Output"
+_TEXT_WIDTH = 160
+
+# Terminal headers (two lines where long); the units count is in the line under the table.
+_HEADERS = {
+    "both": "both",
+    "only_a": "only\nA",
+    "only_b": "only\nB",
+    "neither": "neither",
+    "any_coded": "coded\nby any",
+    "all_coded": "coded\nby all",
+    "none_coded": "coded\nby none",
+    "percent_agreement": "agree-\nment",
+    "cohen_kappa": "Cohen\nκ",
+    "fleiss_kappa": "Fleiss\nκ",
+    "krippendorff_alpha": "Kripp.\nα",
+    "gwet_ac1": "Gwet\nAC1",
+    "brennan_prediger": "B-P\nκ",
+}
+
+_EPILOG = """\
+Examples:
+
+  qualcode agree --from out --coders coder_b,coder_c
+
+  qualcode agree --from out --coders all --unit char --bootstrap 1000 --seed 0
+
+  qualcode agree --from out --coders coder_b,coder_c --unit span --min-overlap 0.9
+
+  qualcode agree --from out --gold coder_b --coders auto --show-disagreements
+
+  qualcode agree --from out --codings-csv nvivo.csv --coders anna,luis -o agreement.xlsx
+"""
+
+
+def agree(
+    from_: Path = typer.Option(
+        Path("out"), "--from", help="Output folder of `qualcode code`.", rich_help_panel=_INPUT
+    ),
+    coders: Optional[str] = typer.Option(  # noqa: UP045 - typer reads annotations at runtime
+        None,
+        "--coders",
+        help="Comma-separated coders to compare. 'all' = every human coder (combine with "
+        "'auto' for the automatic coding). Default: all, or auto with --gold.",
+        rich_help_panel=_INPUT,
+    ),
+    gold: Optional[str] = typer.Option(  # noqa: UP045
+        None,
+        "--gold",
+        help="Treat this coder as the gold standard: adds precision, recall and F1 of the "
+        "other coders (e.g. --gold coder_b --coders auto).",
+        rich_help_panel=_INPUT,
+    ),
+    codings_csv: Optional[list[Path]] = typer.Option(  # noqa: UP045
+        None,
+        "--codings-csv",
+        help="Codings made in other software (repeatable): columns transcript_id, coder, code, "
+        "start, end (character offsets into the canonical text of OUT/transcripts.parquet).",
+        rich_help_panel=_INPUT,
+    ),
+    codes: Optional[list[str]] = typer.Option(  # noqa: UP045
+        None,
+        "--code",
+        help="Only these codes (repeatable). Default: every leaf code of the codebook.",
+        rich_help_panel=_INPUT,
+    ),
+    include_interviewer: bool = typer.Option(
+        False,
+        "--include-interviewer",
+        help="Compare interviewer turns too (left out by default).",
+        rich_help_panel=_INPUT,
+    ),
+    unit: Unit = typer.Option(
+        "segment",
+        "--unit",
+        "-u",
+        help="segment: was the code applied to the segment (0/1); char: every character coded "
+        "or not (NVivo); span: coded passages matched by overlap (MAXQDA).",
+        rich_help_panel=_STATS,
+    ),
+    min_overlap: float = typer.Option(
+        0.9,
+        "--min-overlap",
+        help="--unit span: two passages match when intersection / length of the longer >= this.",
+        rich_help_panel=_STATS,
+    ),
+    bootstrap: int = typer.Option(
+        0,
+        "--bootstrap",
+        help="Resamples for 95% percentile CIs of kappa and alpha per code (0 = off; segment "
+        "and char units; char resamples whole segments).",
+        rich_help_panel=_STATS,
+    ),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed.", rich_help_panel=_STATS),
+    show_disagreements: bool = typer.Option(
+        False,
+        "--show-disagreements",
+        help="List every disagreement: segment, transcript, code, who coded it, and the text.",
+        rich_help_panel=_OUTPUT,
+    ),
+    fmt: Optional[Format] = typer.Option(  # noqa: UP045
+        None,
+        "--format",
+        "-f",
+        help="csv | xlsx | parquet | md | json. Default: from the -o suffix; csv, md and json "
+        "print to the terminal when there is no -o.",
+        rich_help_panel=_OUTPUT,
+    ),
+    output: Optional[Path] = typer.Option(  # noqa: UP045
+        None, "--output", "-o", help="Write the tables to this file.", rich_help_panel=_OUTPUT
+    ),
+) -> None:
+    """Inter-coder agreement per code: percent agreement, Cohen's and Fleiss' kappa,
+    Krippendorff's alpha, Gwet's AC1 and Brennan-Prediger, with pooled rows.
+
+    Coders are read from the output folder: 'auto' is the automatic coding as it was before
+    anyone removed a code; each human coder is their own added codes, over the transcripts in
+    which they made at least one decision. Transcripts a coder did not code are missing for
+    that coder (not 'absent') and are listed as exclusions. A statistic that is undefined is
+    shown as '–' with the reason below the table.
+    """
+    from qualcode.agreement import agreement
+
+    result = agreement(
+        from_,
+        coders,
+        gold=gold,
+        unit=unit,
+        codes=codes or None,
+        codings_csv=codings_csv or None,
+        include_interviewer=include_interviewer,
+        min_overlap=min_overlap,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+    tables = result.tables(disagreements=show_disagreements)
+    if output is not None or fmt is not None:
+        _write(tables, fmt, output)
+        return
+    from qualcode.cli.render import console
+
+    _print(console, result, show_disagreements)
+
+
+def _write(tables: dict[str, pd.DataFrame], fmt: str | None, output: Path | None) -> None:
+    from qualcode.cli.render import err_console
+    from qualcode.export.tabular import format_for, tables_text, write_tables
+
+    if output is not None:
+        chosen = format_for(output, fmt)
+        if chosen == "xlsx":
+            # export.tabular sizes Excel columns with astype(str).str.len(), which is NaN for a
+            # column with no value at all under pandas 3; such columns are written blank.
+            tables = {
+                name: frame.apply(lambda c: c.astype(object).fillna("") if c.isna().all() else c)
+                for name, frame in tables.items()
+            }
+        for path in write_tables(tables, output, chosen):
+            err_console.print(f"wrote {path}", highlight=False)
+        return
+    if fmt not in _TEXT_FORMATS:
+        from qualcode.errors import ExportError
+
+        raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
+    typer.echo(tables_text(tables, fmt), nl=False)
+
+
+# --- terminal rendering ----------------------------------------------------------------------
+
+
+def _num(value: object, decimals: int = 3) -> str:
+    if value is None or str(value) == "<NA>":
+        return ""
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.{decimals}f}"
+    try:
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _ci(low: object, high: object) -> str:
+    if isinstance(low, float) and isinstance(high, float) and low == low and high == high:
+        return f"{low:.2f}–{high:.2f}"
+    return "–"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _title(result: AgreementResult) -> str:
+    unit = result.unit
+    if unit == "segment":
+        unit = f"segment ({result.summary.get('segmentation', 'turn')})"
+    elif unit == "span":
+        unit = f"span, min overlap {result.summary['min_overlap']:g}"
+    if len(result.coders) == 2:
+        a, b = result.coders
+        who = f"A = {a}{' (gold)' if result.gold else ''}, B = {b}"
+    else:
+        who = ", ".join(result.coders) + (f"; gold {result.gold}" if result.gold else "")
+    return f"Agreement per code — unit: {unit} — {who}"
+
+
+def _new_table():
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
+
+
+def _print_wide(console: Console, table) -> None:
+    """Print a table without ever truncating a number: wider than the terminal if need be."""
+    from rich.measure import Measurement
+
+    needed = Measurement.get(console, console.options.update(width=10_000), table).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
+def _print(console: Console, result: AgreementResult, show_disagreements: bool) -> None:
+    table = result.table
+    headers = dict(_HEADERS)
+    if result.unit == "span":
+        headers.update(
+            passages_a="A\npassages",
+            matched_a="A\nmatched",
+            passages_b="B\npassages",
+            matched_b="B\nmatched",
+        )
+    shown = [c for c in table.columns if c in headers]
+    with_ci = "kappa_low" in table.columns
+    console.print(f"[bold]{_title(result)}[/]", highlight=False)
+    rich_table = _new_table()
+    rich_table.add_column("code", no_wrap=True)
+    for column in shown:
+        rich_table.add_column(headers[column], justify="right", no_wrap=True)
+    if with_ci:
+        kappa = "Cohen κ" if len(result.coders) == 2 else "Fleiss κ"
+        rich_table.add_column(f"{kappa}\n95% CI", justify="right", no_wrap=True)
+        rich_table.add_column("α\n95% CI", justify="right", no_wrap=True)
+    notes: dict[str, list[str]] = {}
+    for row in table.to_dict("records"):
+        pooled = row["code"] in ("(macro average)", "(pooled)")
+        if row["code"] == "(macro average)":
+            rich_table.add_section()
+        cells = [str(row["code"]), *(_num(row[c]) for c in shown)]
+        if with_ci:
+            cells += [
+                _ci(row["kappa_low"], row["kappa_high"]),
+                _ci(row["alpha_low"], row["alpha_high"]),
+            ]
+        rich_table.add_row(*cells, style="bold" if pooled else None)
+        if isinstance(row["undefined"], str) and row["undefined"]:
+            notes.setdefault(row["undefined"], []).append(str(row["code"]))
+    _print_wide(console, rich_table)
+    summary = result.summary
+    what = {"segment": "segment", "char": "character", "span": "passage"}[result.unit]
+    line = f"{_plural(summary['transcripts_compared'], 'transcript')} compared: "
+    if result.unit == "span":
+        line += (
+            f"{_plural(summary['units'], what)} over "
+            f"{_plural(len(summary['codes']), 'code')} (overlapping passages merged)"
+        )
+    else:
+        line += f"{_plural(summary['units'], what)} × {_plural(len(summary['codes']), 'code')}"
+    if summary.get("agreed_absent") is not None:
+        line += (
+            f"; {_plural(summary['agreed_absent'], what)} coded by no coder with any code "
+            "(counted as agreed absent)"
+        )
+    console.print(line + ".", highlight=False)
+    for reason, codes in notes.items():
+        console.print(f"[dim]– undefined for {', '.join(codes)}: {reason}[/]", highlight=False)
+    _print_exclusions(console, result)
+    if result.gold_scores is not None:
+        _print_gold(console, result)
+    if show_disagreements:
+        _print_disagreements(console, result)
+
+
+def _print_exclusions(console: Console, result: AgreementResult) -> None:
+    groups: dict[tuple[bool, str, str], list[str]] = {}
+    for row in result.exclusions.to_dict("records"):
+        key = (bool(row["compared"]), str(row["coded_by"]), str(row["missing_for"]))
+        groups.setdefault(key, []).append(str(row["transcript_id"]))
+    # Partly compared first, then excluded, then transcripts nobody compared coded.
+    ordered = sorted(groups.items(), key=lambda item: (not item[0][0], not item[0][1]))
+    for (compared, coded_by, missing_for), ids in ordered:
+        if compared:
+            label = f"[yellow]partly compared[/] (missing for {missing_for})"
+        elif coded_by:
+            label = f"[yellow]excluded[/] (coded only by {coded_by})"
+        else:
+            label = "[dim]not coded by any compared coder[/]"
+        console.print(f"{label}: {', '.join(ids)}", highlight=False)
+
+
+def _print_gold(console: Console, result: AgreementResult) -> None:
+    scores = result.gold_scores
+    console.print(
+        f"\n[bold]Precision, recall and F1 against gold {result.gold} — unit: {result.unit}[/]",
+        highlight=False,
+    )
+    table = _new_table()
+    for name in (
+        "coder",
+        "code",
+        "true\npos.",
+        "false\npos.",
+        "false\nneg.",
+        "precision",
+        "recall",
+        "F1",
+    ):
+        left = name in ("coder", "code")
+        table.add_column(name, justify="left" if left else "right", no_wrap=True)
+    for row in scores.to_dict("records"):
+        if row["code"] == "(macro average)":
+            table.add_section()
+        pooled = row["code"] in ("(macro average)", "(pooled)")
+        table.add_row(
+            str(row["coder"]),
+            str(row["code"]),
+            *(_num(row[c]) for c in ("tp", "fp", "fn", "precision", "recall", "f1")),
+            style="bold" if pooled else None,
+        )
+    _print_wide(console, table)
+
+
+def _print_disagreements(console: Console, result: AgreementResult) -> None:
+    """One block per passage: its segment, transcript and text, then one line per code."""
+    from rich.markup import escape
+
+    frame = result.disagreements
+    console.print(f"\n[bold]Disagreements ({len(frame)})[/]", highlight=False)
+    if frame.empty:
+        console.print("none")
+        return
+    keys = [frame["transcript_id"], frame["start"], frame["end"]]
+    for (transcript, start, end), group in frame.groupby(keys, sort=False):
+        first = group.iloc[0]
+        segment = first["segment_id"] if isinstance(first["segment_id"], str) else "–"
+        text = " ".join(str(first["text"]).split())
+        if len(text) > _TEXT_WIDTH:
+            text = text[: _TEXT_WIDTH - 1] + "…"
+        console.print(
+            f"\n[bold]{escape(segment)}[/]  ({escape(str(transcript))}, characters {start}–{end})",
+            highlight=False,
+        )
+        console.print(f"  [dim]{escape(text)}[/]", highlight=False)
+        for row in group.to_dict("records"):
+            kind = f"  [yellow]{row['kind']}[/]" if "kind" in row else ""
+            overlap = f"  (best overlap {row['best_overlap']:.2f})" if "best_overlap" in row else ""
+            console.print(
+                f"  {escape(str(row['code']))}: coded by {escape(str(row['coded_by']))}, "
+                f"not by {escape(str(row['not_coded_by']))}{kind}{overlap}",
+                highlight=False,
+            )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agree", epilog=_EPILOG)(agree)
