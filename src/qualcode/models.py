@@ -18,6 +18,8 @@ START = "start"  # character offset into the transcript's canonical text (inclus
 END = "end"  # character offset (exclusive)
 TEXT = "text"
 N_WORDS = "n_words"
+START_TIME = "start_time"  # seconds, for timed transcripts (subtitles); absent otherwise
+END_TIME = "end_time"
 
 # --- well-known metadata -----------------------------------------------------------------------
 COUNTRY = "country"

@@ -154,7 +154,9 @@ def code_corpus(
         )
 
     meta_keys = sorted({k for t in transcripts for k in t.metadata} - {m.COUNTRY, m.ROLE})
-    segment_columns = [*m.SEGMENT_COLUMNS, *meta_keys, m.TEXT]
+    timed = any(m.START_TIME in row for row in segment_rows)
+    times = [m.START_TIME, m.END_TIME] if timed else []
+    segment_columns = [*m.SEGMENT_COLUMNS, *times, *meta_keys, m.TEXT]
     segments = pd.DataFrame(segment_rows, columns=segment_columns)
     segments = _string_columns(
         segments,
@@ -318,6 +320,11 @@ def _code_transcript(transcript: Transcript, settings: _Settings):
             m.END: r.end,
             m.N_WORDS: r.n_words,
             m.TEXT: r.text,
+            **(
+                {m.START_TIME: r.start_time, m.END_TIME: r.end_time}
+                if r.start_time is not None
+                else {}
+            ),
         }
         for r in records
     ]

@@ -292,8 +292,9 @@ def _xlsx_bytes(tables: Mapping[str, pd.DataFrame], indexed: Mapping[str, bool])
             cell.font, cell.fill, cell.border = header_font, header_fill, header_border
             cell.alignment = Alignment(vertical="center", wrap_text=False)
         for i, column in enumerate(frame.columns, start=1):
-            cells = frame[column].head(1000).astype(str).str.len()
-            longest = max(len(str(column)), int(cells.max()) if len(cells) else 0)
+            # map(len) rather than .str.len(): the latter is NaN for all-missing columns.
+            cells = [len(str(v)) for v in frame[column].head(1000).tolist()]
+            longest = max([len(str(column)), *cells])
             sheet.column_dimensions[get_column_letter(i)].width = min(
                 max(longest + 2, 8), _MAX_WIDTH
             )

@@ -23,6 +23,9 @@ from qualcode.errors import TranscriptError
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS
 
 TEXT_SUFFIXES = (".txt", ".md")
+# Other formats register a reader here: suffix -> "module:function" with the signature of
+# `read_text_transcript`. Imported lazily, so optional dependencies load only when needed.
+FORMAT_READERS: dict[str, str] = {}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES
 MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
 
@@ -35,12 +38,17 @@ _ID_OK = re.compile(r"^[\w.\-]+$")
 
 @dataclass(frozen=True)
 class Turn:
-    """One speaker turn: label (None before the first label), text span, paragraph spans."""
+    """One speaker turn: label (None before the first label), text span, paragraph spans.
+
+    `start_time`/`end_time` (seconds) are set for transcripts with timed cues (subtitles).
+    """
 
     speaker: str | None
     start: int
     end: int
     paragraphs: tuple[tuple[int, int], ...]
+    start_time: float | None = None
+    end_time: float | None = None
 
 
 @dataclass
@@ -75,13 +83,13 @@ def find_transcript_files(inputs: Sequence[str | Path]) -> list[Path]:
                 p
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and p.suffix.lower() in supported_suffixes()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if path.suffix.lower() not in supported_suffixes():
                 raise TranscriptError(
-                    f"unsupported format '{path.suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})",
+                    f"unsupported format '{path.suffix}' (supported: {', '.join(supported_suffixes())})",
                     file=path,
                 )
             found.append(path)
@@ -89,7 +97,7 @@ def find_transcript_files(inputs: Sequence[str | Path]) -> list[Path]:
             raise TranscriptError("no such file or folder", file=path)
     if not found:
         raise TranscriptError(
-            f"no transcripts found (looked for {', '.join(SUPPORTED_SUFFIXES)} files)",
+            f"no transcripts found (looked for {', '.join(supported_suffixes())} files)",
             file=", ".join(str(p) for p in inputs),
         )
     unique = sorted(dict.fromkeys(found))
@@ -231,7 +239,43 @@ def parse_turns(
     return turns
 
 
+def supported_suffixes() -> tuple[str, ...]:
+    """Every file suffix qualcode reads as a transcript."""
+    return TEXT_SUFFIXES + tuple(FORMAT_READERS)
+
+
 def read_transcript(
+    path: str | Path,
+    *,
+    default_language: str = "en",
+    interviewer_labels: Sequence[str] = DEFAULT_INTERVIEWER_LABELS,
+    encoding: str = "utf-8",
+    root: Path | None = None,
+) -> Transcript:
+    """Read one transcript in any supported format. Raises TranscriptError naming the file."""
+    path = Path(path)
+    reader = FORMAT_READERS.get(path.suffix.lower())
+    if reader is None:
+        return read_text_transcript(
+            path,
+            default_language=default_language,
+            interviewer_labels=interviewer_labels,
+            encoding=encoding,
+            root=root,
+        )
+    from importlib import import_module
+
+    module, function = reader.split(":")
+    return getattr(import_module(module), function)(
+        path,
+        default_language=default_language,
+        interviewer_labels=interviewer_labels,
+        encoding=encoding,
+        root=root,
+    )
+
+
+def read_text_transcript(
     path: str | Path,
     *,
     default_language: str = "en",

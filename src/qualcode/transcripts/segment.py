@@ -37,6 +37,8 @@ class SegmentRecord:
     end: int
     n_words: int
     text: str
+    start_time: float | None = None
+    end_time: float | None = None
 
 
 def normalise_for_id(text: str) -> str:
@@ -53,15 +55,15 @@ def stable_segment_id(transcript_id: str, unit: str, text: str, occurrence: int 
 
 def _spans(
     transcript: Transcript, unit: str, split_sentences: SentenceSplitter | None
-) -> list[tuple[str | None, int, int]]:
-    spans: list[tuple[str | None, int, int]] = []
+) -> list[tuple[object, int, int]]:
+    spans: list[tuple[object, int, int]] = []
     for turn in transcript.turns:
         if unit == "turn":
-            spans.append((turn.speaker, turn.start, turn.end))
+            spans.append((turn, turn.start, turn.end))
             continue
         for p_start, p_end in turn.paragraphs:
             if unit == "paragraph":
-                spans.append((turn.speaker, p_start, p_end))
+                spans.append((turn, p_start, p_end))
                 continue
             if split_sentences is None:  # pragma: no cover - programming error
                 raise ValueError("sentence segmentation needs a sentence splitter")
@@ -72,7 +74,7 @@ def _spans(
                 trail = len(piece.rstrip())
                 if piece.strip():
                     spans.append(
-                        (turn.speaker, p_start + s_start + lead, p_start + s_start + trail)
+                        (turn, p_start + s_start + lead, p_start + s_start + trail)
                     )
     return spans
 
@@ -85,7 +87,8 @@ def segment_transcript(
         raise ValueError(f"unknown unit {unit!r}")
     seen: dict[str, int] = {}
     records = []
-    for index, (speaker, start, end) in enumerate(_spans(transcript, unit, split_sentences)):
+    for index, (turn, start, end) in enumerate(_spans(transcript, unit, split_sentences)):
+        speaker = turn.speaker
         text = transcript.text[start:end]
         key = normalise_for_id(text)
         seen[key] = seen.get(key, 0) + 1
@@ -101,6 +104,8 @@ def segment_transcript(
                 end=end,
                 n_words=len(text.split()),
                 text=text,
+                start_time=turn.start_time,
+                end_time=turn.end_time,
             )
         )
     return records
