@@ -140,11 +140,10 @@ def atomic_write_file(path: Path, writer: Callable[[Path], None]) -> None:
             tmp.unlink()
 
 
-def write_output_folder(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
-    """Write every file into a fresh temporary folder, then swap it with `out`.
+def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
+    """Let `fill(folder)` write into a fresh temporary folder, then swap it with `out`.
 
-    `files` maps a file name to a writer called with the destination path. If anything fails
-    (or the process is killed) the previous `out` folder is left as it was.
+    If `fill` fails (or the process is killed) the previous `out` folder is left as it was.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -160,8 +159,9 @@ def write_output_folder(out: Path, files: dict[str, Callable[[Path], None]]) -> 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
-        for name, writer in files.items():
-            writer(tmp / name)
+        fill(tmp)
+        for child in tmp.iterdir():
+            os.chmod(child, 0o666 & ~_umask())
         _fsync_dir(tmp)
         old = None
         if out.exists():
@@ -194,53 +194,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def summarise(result: Any) -> dict[str, Any]:
-    """Counts of a CodingResult that the terminal summary and run.json report."""
-    segments, codings = result.segments, result.codings
-    coded = codings[
-        ~codings[m.SEGMENT_ID].isin(segments.loc[segments[m.IS_INTERVIEWER], m.SEGMENT_ID])
-    ]
-    per_code = []
-    for code, parent in result.codebook.code_order():
-        rows = coded[coded[m.CODE] == code]
-        per_code.append(
-            {
-                "code": code,
-                "parent": parent,
-                "segments": int(rows[m.SEGMENT_ID].nunique()),
-                "transcripts": int(rows[m.TRANSCRIPT_ID].nunique()),
-                "auto": int((rows[m.SOURCE] == m.SOURCE_AUTO).sum()),
-                "manual": int((rows[m.SOURCE] == m.SOURCE_MANUAL).sum()),
-            }
-        )
-    statuses = result.overrides[m.STATUS].value_counts().to_dict() if len(result.overrides) else {}
-    return {
-        "transcripts": int(len(result.transcripts)),
-        "segments": int(len(segments)),
-        "interviewer_segments": int(segments[m.IS_INTERVIEWER].sum()),
-        "words": int(segments[m.N_WORDS].sum()),
-        "coded_segments": int(coded[m.SEGMENT_ID].nunique()),
-        "codings": int(len(codings)),
-        "codes": per_code,
-        "overrides": {str(k): int(v) for k, v in sorted(statuses.items())},
-        "coders": sorted(str(c) for c in codings[m.CODER].dropna().unique()),
-        "by_language": {
-            str(k): int(v) for k, v in sorted(result.transcripts[m.LANGUAGE].value_counts().items())
-        },
-        "missing_metadata": list(result.missing_metadata),
-        "warnings": list(result.warnings),
-    }
-
-
-def write_result(result: Any, out: str | Path, command: str | None = None) -> dict[str, Any]:
-    """Write a CodingResult as an output folder (atomically); returns the manifest written."""
+def build_manifest(
+    codebook: Any, options: dict[str, Any], summary: dict[str, Any], command: str | None
+) -> dict[str, Any]:
+    """The content of run.json: how to reproduce the run, and what it found. No timestamps."""
     import qualcode
 
-    codebook = result.codebook
-    manifest = {
+    return {
         "qualcode_version": qualcode.__version__,
         "command": command,
-        "options": result.options,
+        "options": options,
         "codebook": {
             "name": codebook.name,
             "version": codebook.version,
@@ -248,26 +211,36 @@ def write_result(result: Any, out: str | Path, command: str | None = None) -> di
             "sha256": codebook.sha256,
         },
         "codes": [{"name": c.name, "parent": c.parent, "manual": c.manual} for c in codebook.codes],
-        "summary": summarise(result),
+        "summary": summary,
     }
 
-    def tables(name: str, df: pd.DataFrame) -> dict[str, Callable[[Path], None]]:
-        return {
-            f"{name}.parquet": lambda p, d=df: write_table(d, p),
-            f"{name}.csv": lambda p, d=df: write_table(d, p),
-        }
 
-    files: dict[str, Callable[[Path], None]] = {
-        **tables(m.SEGMENTS_FILE, result.segments),
-        **tables(m.CODINGS_FILE, result.codings),
-        **tables(m.OVERRIDES_FILE, result.overrides),
-        f"{m.TRANSCRIPTS_FILE}.parquet": lambda p: write_table(result.transcripts, p),
-        m.MANIFEST_FILE: lambda p: p.write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-            encoding="utf-8",
-        ),
-    }
+def write_run_files(
+    folder: Path, codebook: Any, overrides: pd.DataFrame, manifest: dict[str, Any]
+) -> None:
+    """The small files of an output folder: overrides table, codebook copy, run.json."""
+    write_table(overrides, folder / f"{m.OVERRIDES_FILE}.parquet")
+    write_table(overrides, folder / f"{m.OVERRIDES_FILE}.csv")
     if codebook.path is not None:
-        files[m.CODEBOOK_COPY] = lambda p: shutil.copyfile(codebook.path, p)
-    write_output_folder(Path(out), files)
+        shutil.copyfile(codebook.path, folder / m.CODEBOOK_COPY)
+    (folder / m.MANIFEST_FILE).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def write_result(result: Any, out: str | Path, command: str | None = None) -> dict[str, Any]:
+    """Write an in-memory CodingResult as an output folder (atomically); returns run.json's data."""
+    manifest = build_manifest(result.codebook, result.options, result.summary, command)
+
+    def fill(folder: Path) -> None:
+        for name, frame in (
+            (m.SEGMENTS_FILE, result.segments),
+            (m.CODINGS_FILE, result.codings),
+        ):
+            write_table(frame, folder / f"{name}.parquet")
+            write_table(frame, folder / f"{name}.csv")
+        write_table(result.transcripts, folder / f"{m.TRANSCRIPTS_FILE}.parquet")
+        write_run_files(folder, result.codebook, result.overrides, manifest)
+
+    write_output_folder(Path(out), fill)
     return manifest

@@ -290,3 +290,83 @@ def append_override(
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
     return path
+
+
+class OverrideLedger:
+    """Applies decisions transcript by transcript, for runs that stream the corpus.
+
+    Equivalent to `apply_overrides` on the whole corpus: a decision only concerns its own
+    segment, so applying each transcript's decisions (in the global timestamp order) when that
+    transcript is coded gives the same result without holding the corpus in memory.
+    """
+
+    def __init__(self, overrides: pd.DataFrame, codes: Sequence[str]) -> None:
+        self.frame = overrides.reset_index(drop=True)
+        self.codes = set(codes)
+        ordered = self.frame.assign(
+            _ts=[
+                _parse_timestamp(t) or datetime.min.replace(tzinfo=timezone.utc)
+                for t in self.frame[m.TIMESTAMP]
+            ]
+        ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
+        self._by_segment: dict[str, list[int]] = {}
+        for idx, seg in zip(ordered.index, ordered[m.SEGMENT_ID], strict=True):
+            self._by_segment.setdefault(seg, []).append(int(idx))
+        self.status: dict[int, str] = {}
+        self.removed_auto: dict[int, bool] = {}
+
+    def apply(
+        self, segment_ids: Sequence[str], auto_pairs: set[tuple[str, str]]
+    ) -> tuple[set[tuple[str, str]], dict[tuple[str, str, str], str]]:
+        """Decisions on these segments: returns (auto pairs kept, {(coder, seg, code): note})."""
+        kept = set(auto_pairs)
+        manual: dict[tuple[str, str, str], str] = {}
+        frame = self.frame
+        for seg in segment_ids:
+            for idx in self._by_segment.get(seg, ()):
+                row = frame.iloc[idx]
+                code, coder = row[m.CODE], row[m.CODER]
+                self.removed_auto[idx] = False
+                if code not in self.codes:
+                    self.status[idx] = STATUS_ORPHAN_CODE
+                    continue
+                key = (coder, seg, code)
+                if row[m.ACTION] == m.ACTION_ADD:
+                    self.status[idx] = STATUS_REDUNDANT if key in manual else STATUS_APPLIED
+                    manual[key] = row[m.NOTE]
+                    continue
+                changed = False
+                if (seg, code) in kept:
+                    kept.discard((seg, code))
+                    self.removed_auto[idx] = changed = True
+                if key in manual:
+                    del manual[key]
+                    changed = True
+                self.status[idx] = STATUS_APPLIED if changed else STATUS_REDUNDANT
+        return kept, manual
+
+    def finish(self, *, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
+        """All decisions with their status (unseen segments are orphans), and the warnings."""
+        import pandas as pd
+
+        result = self.frame.copy()
+        result[m.STATUS] = [self.status.get(i, STATUS_ORPHAN_SEGMENT) for i in range(len(result))]
+        result[REMOVED_AUTO] = [self.removed_auto.get(i, False) for i in range(len(result))]
+        result[REMOVED_AUTO] = result[REMOVED_AUTO].astype(bool)
+        orphans = result[result[m.STATUS].isin([STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE])]
+        problems = [
+            Problem(
+                f"override ({r[m.ACTION]} {r[m.CODE]} by {r[m.CODER]}) points to "
+                + (
+                    f"segment '{r[m.SEGMENT_ID]}', which no longer exists"
+                    if r[m.STATUS] == STATUS_ORPHAN_SEGMENT
+                    else f"code '{r[m.CODE]}', which is not in the codebook"
+                ),
+                r[m.OVERRIDE_FILE],
+                int(r[m.OVERRIDE_LINE]),
+            )
+            for _, r in orphans.iterrows()
+        ]
+        if problems and strict:
+            raise OverrideError(problems=problems)
+        return pd.DataFrame(result), [str(p) for p in problems]

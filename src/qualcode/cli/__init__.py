@@ -47,7 +47,7 @@ def _register_commands() -> None:
 
     for module in (code_cmd, codebook_cmd, override_cmd):
         module.register(app)
-    for optional in ("analyse_cmd", "agree_cmd", "export_cmd"):
+    for optional in ("analyse_cmd", "agree_cmd", "export_cmd", "report_cmd", "privacy_cmd"):
         try:
             module = __import__(f"qualcode.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:  # a command group not built yet

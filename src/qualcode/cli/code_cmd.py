@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -77,11 +76,19 @@ def code(
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the transcripts."),
     workers: int = typer.Option(
-        1,
+        0,
         "--workers",
         "-w",
         min=0,
-        help="Processes to code with (0 = all cores). Output is identical.",
+        help="Processes to code with (0 = all cores). The output is identical for any number.",
+    ),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (this machine) or dask (a Dask cluster; qualcode[dask])."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Dask scheduler address (tcp://HOST:8786); default: a local cluster.",
     ),
     by: list[str] | None = typer.Option(
         None,
@@ -102,8 +109,8 @@ def code(
     Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
     """
     from qualcode.cli.render import console, err_console, print_summary
-    from qualcode.output import write_result
-    from qualcode.pipeline import code_corpus
+    from qualcode.engine import default_workers
+    from qualcode.pipeline import code_to_folder
 
     meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))
     if no_overrides:
@@ -127,9 +134,16 @@ def code(
         disable=not show_progress or not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("code", total=None)
-        result = code_corpus(
+        extra = {
+            "meta": meta_path.as_posix() if meta_path else None,
+            "overrides": [p.as_posix() for p in override_paths],
+        }
+        manifest = code_to_folder(
             inputs,
             codebook,
+            out,
+            command=shlex.join(["qualcode", *sys.argv[1:]]),
+            extra_options=extra,
             language=language,
             unit=unit,
             meta=meta_path,
@@ -139,27 +153,21 @@ def code(
             strict=strict,
             spacy_model=spacy_model,
             encoding=encoding,
-            workers=workers or (os.cpu_count() or 1),
+            workers=workers or default_workers(),
+            engine=engine,
+            scheduler=scheduler,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    command = shlex.join(["qualcode", *sys.argv[1:]]) if sys.argv and sys.argv[0] else None
-    result.options.update(
-        {
-            "meta": meta_path.as_posix() if meta_path else None,
-            "overrides": [p.as_posix() for p in override_paths],
-        }
-    )
-    manifest = write_result(result, out, command=command)
     if as_json:
         typer.echo(
             json.dumps({"out": out.as_posix(), **manifest["summary"]}, indent=2, ensure_ascii=False)
         )
     elif not quiet:
-        print_summary(console, manifest["summary"], out, result.options)
+        print_summary(console, manifest["summary"], out, manifest["options"])
         if by:
             from qualcode.cli.render import print_frequency_preview
 
-            print_frequency_preview(console, result, by)
+            print_frequency_preview(console, out, by)
 
 
 def register(app: typer.Typer) -> None:

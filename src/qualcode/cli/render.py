@@ -72,7 +72,7 @@ def print_summary(out_console: Console, summary: dict, out, options: dict) -> No
         out_console.print(f"Overrides from {', '.join(options['overrides'])}: {counts}")
     table = Table(title="Codes", header_style="bold")
     table.add_column("code")
-    for name in ("segments", "transcripts", "auto", "manual"):
+    for name in ("segments", "transcripts", "auto codings", "manual codings"):
         table.add_column(name, justify="right")
     for row in summary["codes"]:
         label = f"  {row['code']}" if row["parent"] else f"[bold]{row['code']}[/]"
@@ -93,4 +93,28 @@ def print_summary(out_console: Console, summary: dict, out, options: dict) -> No
         print_warning(warning)
     out_console.print(
         f"Wrote {out}/segments, codings, overrides (.parquet + .csv), transcripts.parquet, run.json"
+    )
+
+
+def print_frequency_preview(out_console: Console, out, by: list[str]) -> None:
+    """Transcripts mentioning each code by group (`qualcode freq --count cases`), after a run.
+
+    Groups are rows and leaf codes columns, with the number of transcripts in each group, so
+    the country x role table fits a terminal.
+    """
+    from qualcode.analysis import code_frequencies
+    from qualcode.output import load_output
+
+    output = load_output(out)
+    result = code_frequencies(
+        output.segments, output.codings, output.code_order, by=by, count="cases"
+    )
+    parents = {parent for _, parent in output.code_order if parent}
+    leaves = [code for code, _ in output.code_order if code not in parents]
+    table = result.table.loc[[c for c in leaves if c in result.table.index]].T
+    table.insert(0, "transcripts", result.denominators.loc["n_cases"])
+    table.index = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in table.index]
+    table.index.name = " x ".join(by)
+    out_console.print(
+        dataframe_table(table, title=f"Transcripts mentioning each code, by {' x '.join(by)}")
     )

@@ -73,9 +73,7 @@ def _spans(
                 lead = len(piece) - len(piece.lstrip())
                 trail = len(piece.rstrip())
                 if piece.strip():
-                    spans.append(
-                        (turn, p_start + s_start + lead, p_start + s_start + trail)
-                    )
+                    spans.append((turn, p_start + s_start + lead, p_start + s_start + trail))
     return spans
 
 

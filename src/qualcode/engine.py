@@ -1,0 +1,559 @@
+"""The coding run, streamed: transcripts flow through workers into table sinks one at a time.
+
+`run_coding` is what `qualcode code` and `qualcode.code_corpus` both use:
+
+1. a scan reads every transcript once to validate it (all problems reported together), merge
+   the participant sheet and learn the metadata columns -- keeping no transcript text;
+2. each transcript is then read, segmented and auto-coded by a worker (this process,
+   ``workers`` local processes, or a Dask cluster), and the main process applies the coders'
+   decisions to it and hands its rows to a sink, in a fixed order;
+3. the sink writes Parquet row groups and CSV as rows arrive (`FolderSink`) or collects
+   DataFrames (`MemorySink`), so memory does not grow with the corpus.
+
+The order of transcripts (by id) and of rows within one does not depend on the engine or the
+number of workers, so every engine writes byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode import models as m
+from qualcode.codebook import Codebook, load_codebook
+from qualcode.errors import Problem, QualcodeError, TranscriptError
+from qualcode.matching import merge_spans
+from qualcode.sinks import RunStats, table_columns
+from qualcode.transcripts import (
+    Transcript,
+    find_transcript_files,
+    read_transcript,
+    segment_transcript,
+)
+from qualcode.transcripts.meta import merge_meta, read_meta_sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Progress = Callable[[int, int], None]
+ENGINES = ("local", "dask")
+# With fewer transcripts than this, starting worker processes (each loads spaCy and the lemma
+# tables, ~2 s) costs more than it saves; `workers=0` then codes in this process.
+AUTO_PARALLEL_MIN_JOBS = 32
+
+
+# --- what one transcript yields ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One transcript to code: where it is and the metadata the scan settled for it."""
+
+    path: Path
+    root: Path | None
+    transcript_id: str
+    language: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs besides the job (sent once per worker)."""
+
+    book: Codebook
+    unit: str
+    code_interviewer: bool
+    spacy_model: str | None
+    default_language: str
+    interviewer_labels: tuple[str, ...]
+    encoding: str
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        return {c.name: c.parent for c in self.book.codes}
+
+
+@dataclass
+class Coded:
+    """A coded transcript: its table rows, before the coders' decisions are applied."""
+
+    transcript: dict[str, Any]
+    segments: list[dict[str, Any]]
+    codings: list[dict[str, Any]]
+    uncoded_language: str | None = None
+
+
+_MATCHERS: dict[tuple[str, str, str | None], Any] = {}
+_WORKER_SETTINGS: Settings | None = None
+
+
+def _matcher_for(settings: Settings, pipeline) -> Any:
+    from qualcode.matching import CodebookMatcher
+
+    # Keyed by the codebook's content hash (or identity when built in memory) so a worker
+    # builds each language's matchers once, however many tasks bring it the same codebook.
+    book = settings.book
+    key = (book.sha256 or f"id:{id(book)}", pipeline.language, settings.spacy_model)
+    if key not in _MATCHERS:
+        if len(_MATCHERS) > 32:
+            _MATCHERS.clear()
+        _MATCHERS[key] = (book, CodebookMatcher(book, pipeline))
+    return _MATCHERS[key][1]
+
+
+def code_job(job: Job, settings: Settings) -> Coded:
+    """Read, segment and auto-code one transcript (pure apart from per-process caches)."""
+    from qualcode.nlp import get_pipeline
+
+    transcript = read_transcript(
+        job.path,
+        default_language=settings.default_language,
+        interviewer_labels=settings.interviewer_labels,
+        encoding=settings.encoding,
+        root=job.root,
+    )
+    transcript = replace(transcript, language=job.language, metadata=dict(job.metadata))
+    try:
+        pipeline = get_pipeline(transcript.language, settings.spacy_model)
+    except QualcodeError as exc:
+        raise TranscriptError(
+            f"language '{transcript.language}': {exc.problems[0].message}", file=transcript.path
+        ) from None
+    splitter = (
+        (lambda text, _lang: pipeline.sentence_spans(text)) if settings.unit == "sentence" else None
+    )
+    records = segment_transcript(transcript, settings.unit, splitter)
+    base = {
+        m.TRANSCRIPT_ID: transcript.id,
+        m.LANGUAGE: transcript.language,
+        m.COUNTRY: transcript.metadata.get(m.COUNTRY),
+        m.ROLE: transcript.metadata.get(m.ROLE),
+        **{k: v for k, v in transcript.metadata.items() if k not in (m.COUNTRY, m.ROLE)},
+    }
+    segments = [
+        {
+            **base,
+            m.SEGMENT_ID: r.segment_id,
+            m.UNIT: r.unit,
+            m.SEGMENT_INDEX: r.index,
+            m.SPEAKER: r.speaker,
+            m.IS_INTERVIEWER: r.is_interviewer,
+            m.START: r.start,
+            m.END: r.end,
+            m.N_WORDS: r.n_words,
+            m.START_TIME: r.start_time,
+            m.END_TIME: r.end_time,
+            m.TEXT: r.text,
+        }
+        for r in records
+    ]
+    transcript_row = {
+        **base,
+        m.SOURCE_FILE: transcript.source_file,
+        m.TEXT: transcript.text,
+    }
+    matcher = _matcher_for(settings, pipeline)
+    if matcher.empty:
+        return Coded(transcript_row, segments, [], transcript.language)
+    to_code = [r for r in records if settings.code_interviewer or not r.is_interviewer]
+    codings: list[dict[str, Any]] = []
+    if to_code:
+        parents = settings.parents
+        matches = matcher.match_segments([r.text for r in to_code])
+        for record, found in zip(to_code, matches, strict=True):
+            codings.extend(_auto_rows(record, found, base, parents))
+    return Coded(transcript_row, segments, codings)
+
+
+def _auto_rows(record, matches, base: dict[str, Any], parents: dict[str, str | None]) -> list[dict]:
+    by_code: dict[str, list] = {}
+    for match in matches:
+        by_code.setdefault(match.code, []).append(match)
+    rows = []
+    for code, code_matches in by_code.items():
+        spans = merge_spans([(x.start, x.end) for x in code_matches])
+        texts = list(dict.fromkeys(record.text[s:e] for s, e in spans))
+        pattern_ids = list(dict.fromkeys(x.pattern_id for x in code_matches))
+        rows.append(
+            {
+                **base,
+                m.SEGMENT_ID: record.segment_id,
+                m.SPEAKER: record.speaker,
+                m.UNIT: record.unit,
+                m.CODE: code,
+                m.PARENT: parents.get(code),
+                m.SOURCE: m.SOURCE_AUTO,
+                m.CODER: m.AUTO_CODER,
+                m.START: record.start,
+                m.END: record.end,
+                m.MATCHED_TEXT: " | ".join(" ".join(t.split()) for t in texts),
+                m.PATTERN_ID: ";".join(pattern_ids),
+                m.MATCH_SPANS: ";".join(f"{record.start + s}-{record.start + e}" for s, e in spans),
+                m.NOTE: None,
+            }
+        )
+    return rows
+
+
+# --- engines: the same jobs, in the same order, on one process, many, or a Dask cluster ----------
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _code_in_worker(job: Job) -> Coded:
+    assert _WORKER_SETTINGS is not None
+    return code_job(job, _WORKER_SETTINGS)
+
+
+def _code_chunk(jobs: list[Job], settings: Settings) -> list[Coded]:
+    return [code_job(job, settings) for job in jobs]
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> Iterator[Coded]:
+    """Yield each job's Coded result in job order, whatever the engine."""
+    if workers <= 0:  # auto: every core, when the corpus is large enough to pay for starting them
+        workers = default_workers() if len(jobs) >= AUTO_PARALLEL_MIN_JOBS else 1
+    if engine == "dask":
+        yield from _run_dask(jobs, settings, workers, scheduler)
+        return
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield code_job(job, settings)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
+    ) as pool:
+        yield from _in_order(lambda job: pool.submit(_code_in_worker, job), jobs, workers * 4)
+
+
+def _in_order(submit: Callable[[Any], Any], items: Sequence[Any], window: int) -> Iterator[Any]:
+    """Results of submit(item) in item order, with at most `window` tasks in flight.
+
+    Bounding the window keeps finished-but-unconsumed results from piling up in memory when
+    workers outpace the writer.
+    """
+    from collections import deque
+
+    pending: deque = deque()
+    queue = iter(items)
+    for item in queue:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            break
+    while pending:
+        future = pending.popleft()
+        result = future.result()
+        following = next(queue, None)
+        if following is not None:
+            pending.append(submit(following))
+        yield result
+
+
+def _run_dask(
+    jobs: Sequence[Job], settings: Settings, workers: int, scheduler: str | None
+) -> Iterator[Coded]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise QualcodeError(
+            'the Dask engine needs dask[distributed]: pip install "qualcode[dask]"'
+        ) from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        )
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            remote_settings = client.scatter(settings, broadcast=True)
+            size = max(1, min(16, len(jobs) // (max(1, workers) * 4) or 1))
+            chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+            for coded in _in_order(
+                lambda chunk: client.submit(_code_chunk, chunk, remote_settings, pure=False),
+                chunks,
+                max(1, workers) * 3,
+            ):
+                yield from coded
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+# --- the scan: validate everything first, keep no text ----------------------------------------------
+
+
+@dataclass
+class Scan:
+    """What the scan learnt: jobs in output order, metadata columns, warnings."""
+
+    jobs: list[Job]
+    meta_keys: list[str]
+    timed: bool
+    warnings: list[str] = field(default_factory=list)
+    missing_metadata: list[str] = field(default_factory=list)
+
+
+def scan_transcripts(
+    inputs: Sequence[str | Path],
+    *,
+    language: str,
+    meta: str | Path | None,
+    interviewer_labels: Sequence[str],
+    encoding: str,
+) -> Scan:
+    """Read every transcript once: collect every problem, merge the sheet, plan the jobs."""
+    files = find_transcript_files(inputs)
+    roots = [Path(p) for p in inputs if Path(p).is_dir()]
+    problems: list[Problem] = []
+    found: list[tuple[Transcript, Path | None]] = []
+    timed = False
+    for path in files:
+        root = next((r for r in roots if r in path.parents), None)
+        try:
+            t = read_transcript(
+                path,
+                default_language=language,
+                interviewer_labels=interviewer_labels,
+                encoding=encoding,
+                root=root,
+            )
+        except TranscriptError as exc:
+            problems.extend(exc.problems)
+            continue
+        timed = timed or any(turn.start_time is not None for turn in t.turns)
+        found.append((replace(t, text="", turns=[]), root))
+    first: dict[str, Transcript] = {}
+    for t, _ in found:
+        if t.id in first:
+            problems.append(
+                Problem(f"duplicate transcript id '{t.id}' (also {first[t.id].path})", str(t.path))
+            )
+        else:
+            first[t.id] = t
+    if problems:
+        raise TranscriptError(problems=problems)
+    warnings: list[str] = []
+    transcripts = [t for t, _ in found]
+    if meta is not None:
+        warnings.extend(merge_meta(transcripts, read_meta_sheet(meta), Path(meta)))
+    found.sort(key=lambda item: (item[0].id, str(item[0].path)))
+    jobs = [Job(t.path, root, t.id, t.language, dict(t.metadata)) for t, root in found]
+    meta_keys = sorted({k for t in transcripts for k in t.metadata} - {m.COUNTRY, m.ROLE})
+    missing = sorted(
+        t.id for t in transcripts if not t.metadata.get(m.COUNTRY) or not t.metadata.get(m.ROLE)
+    )
+    return Scan(jobs, meta_keys, timed, warnings, missing)
+
+
+def _finish_transcript(
+    coded: Coded, ledger, order: dict[str, int], parents: dict[str, str | None], columns: list[str]
+) -> list[dict]:
+    """Apply decisions to one transcript's auto codings; rows sorted as the table wants them."""
+    segments = coded.segments
+    auto_pairs = {(c[m.SEGMENT_ID], c[m.CODE]) for c in coded.codings}
+    codings = coded.codings
+    if ledger is not None:
+        kept, manual = ledger.apply([s[m.SEGMENT_ID] for s in segments], auto_pairs)
+        codings = [c for c in codings if (c[m.SEGMENT_ID], c[m.CODE]) in kept]
+        if manual:
+            by_id = {s[m.SEGMENT_ID]: s for s in segments}
+            for (coder, seg, code), note in manual.items():
+                segment = by_id[seg]
+                row = {c: segment.get(c) for c in columns if c in segment and c != m.TEXT}
+                row.update(
+                    {
+                        m.CODE: code,
+                        m.PARENT: parents.get(code),
+                        m.SOURCE: m.SOURCE_MANUAL,
+                        m.CODER: coder,
+                        m.MATCHED_TEXT: None,
+                        m.PATTERN_ID: None,
+                        m.MATCH_SPANS: None,
+                        m.NOTE: note,
+                    }
+                )
+                codings.append(row)
+    index = {s[m.SEGMENT_ID]: s[m.SEGMENT_INDEX] for s in segments}
+    codings.sort(
+        key=lambda c: (
+            index[c[m.SEGMENT_ID]],
+            order.get(c[m.CODE], len(order)),
+            c[m.SOURCE] != m.SOURCE_AUTO,
+            c[m.CODER],
+        )
+    )
+    return [{col: c.get(col) for col in columns} for c in codings]
+
+
+@dataclass
+class RunResult:
+    """What a run produced besides its tables."""
+
+    codebook: Codebook
+    overrides: pd.DataFrame
+    summary: dict[str, Any]
+    warnings: list[str]
+    missing_metadata: list[str]
+    options: dict[str, Any]
+
+
+def run_coding(
+    inputs: Sequence[str | Path] | str | Path,
+    codebook: Codebook | str | Path,
+    sink_factory: Callable[[dict[str, list[str]]], Any],
+    *,
+    language: str = "en",
+    unit: str = "turn",
+    meta: str | Path | None = None,
+    overrides: Sequence[str | Path] = (),
+    interviewer_labels: Sequence[str] = m.DEFAULT_INTERVIEWER_LABELS,
+    code_interviewer: bool = False,
+    strict: bool = False,
+    spacy_model: str | None = None,
+    encoding: str = "utf-8",
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[Any, RunResult]:
+    """Code a corpus into the sink made by `sink_factory(columns)`; returns (sink, result)."""
+    import pandas as pd
+
+    from qualcode.overrides import OverrideLedger, read_overrides
+
+    if unit not in m.UNITS:
+        raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
+    if engine not in ENGINES:
+        raise QualcodeError(f"engine must be one of {', '.join(ENGINES)}, not '{engine}'")
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    decisions = (
+        read_overrides(overrides)
+        if overrides
+        else pd.DataFrame(columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
+    )
+    scan = scan_transcripts(
+        inputs,
+        language=language,
+        meta=meta,
+        interviewer_labels=interviewer_labels,
+        encoding=encoding,
+    )
+    columns = table_columns(scan.meta_keys, scan.timed)
+    sink = sink_factory(columns)
+    settings = Settings(
+        book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
+    )
+    ledger = OverrideLedger(decisions, book.code_names)
+    order = {name: i for i, name in enumerate(book.code_names)}
+    parents = settings.parents
+    stats = RunStats(codes=book.code_order())
+    try:
+        return sink, _stream(
+            scan,
+            settings,
+            sink,
+            ledger,
+            order,
+            parents,
+            stats,
+            columns,
+            strict,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    except BaseException:
+        abort = getattr(sink, "abort", None)
+        if abort is not None:
+            abort()
+        raise
+
+
+def _stream(
+    scan: Scan,
+    settings: Settings,
+    sink: Any,
+    ledger: Any,
+    order: dict[str, int],
+    parents: dict[str, str | None],
+    stats: RunStats,
+    columns: dict[str, list[str]],
+    strict: bool,
+    *,
+    workers: int,
+    engine: str,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> RunResult:
+    uncoded: dict[str, int] = {}
+    total = len(scan.jobs)
+    for done, coded in enumerate(
+        run_jobs(scan.jobs, settings, workers=workers, engine=engine, scheduler=scheduler), start=1
+    ):
+        if coded.uncoded_language is not None:
+            uncoded[coded.uncoded_language] = uncoded.get(coded.uncoded_language, 0) + 1
+        codings = _finish_transcript(coded, ledger, order, parents, columns[m.CODINGS_FILE])
+        segments = [{c: s.get(c) for c in columns[m.SEGMENTS_FILE]} for s in coded.segments]
+        transcript = {c: coded.transcript.get(c) for c in columns[m.TRANSCRIPTS_FILE]}
+        stats.add(transcript, segments, codings)
+        sink.add(m.SEGMENTS_FILE, segments)
+        sink.add(m.CODINGS_FILE, codings)
+        sink.add(m.TRANSCRIPTS_FILE, [transcript])
+        if progress is not None:
+            progress(done, total)
+    decisions_out, override_warnings = ledger.finish(strict=strict)
+    warnings = list(scan.warnings)
+    for lang, count in sorted(uncoded.items()):
+        warnings.append(
+            f"the codebook has no patterns for language '{lang}': {count} transcript(s) not auto-coded"
+        )
+    warnings.extend(override_warnings)
+    decisions_out = decisions_out.astype(
+        {c: "string" for c in [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.STATUS]}
+    ).astype({m.OVERRIDE_LINE: "int64"})
+    options = {
+        "unit": settings.unit,
+        "language": settings.default_language,
+        "code_interviewer": settings.code_interviewer,
+    }
+    return RunResult(
+        codebook=settings.book,
+        overrides=decisions_out,
+        summary=stats.summary(decisions_out, scan.missing_metadata, warnings),
+        warnings=warnings,
+        missing_metadata=scan.missing_metadata,
+        options=options,
+    )
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
