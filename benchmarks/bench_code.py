@@ -45,7 +45,9 @@ def _mutate(text: str, rng: random.Random) -> str:
     words = text.split(" ")
     for i in range(len(words)):
         if rng.random() < 0.03 and words[i].isalpha():
-            words[i] = words[i] + rng.choice(["a", "o", "i", "es", "en", "ing"]) + str(rng.randint(0, 99))
+            words[i] = (
+                words[i] + rng.choice(["a", "o", "i", "es", "en", "ing"]) + str(rng.randint(0, 99))
+            )
     return " ".join(words)
 
 

@@ -29,7 +29,9 @@ def generated_corpus(tmp_path_factory) -> Path:
     """40 synthetic transcripts (the benchmark's generator), so workers get several tasks."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_code", SAMPLE.parent / "benchmarks" / "bench_code.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_code", SAMPLE.parent / "benchmarks" / "bench_code.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     folder = tmp_path_factory.mktemp("generated")
@@ -38,9 +40,15 @@ def generated_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("corpus", ["sample", "generated"])
-def test_two_workers_write_byte_identical_files(tmp_path: Path, corpus: str, generated_corpus: Path) -> None:
+def test_two_workers_write_byte_identical_files(
+    tmp_path: Path, corpus: str, generated_corpus: Path
+) -> None:
     source = SAMPLE if corpus == "sample" else generated_corpus
-    options = {"overrides": [REPO_OVERRIDES], "meta": SAMPLE / "participants.csv"} if corpus == "sample" else {}
+    options = (
+        {"overrides": [REPO_OVERRIDES], "meta": SAMPLE / "participants.csv"}
+        if corpus == "sample"
+        else {}
+    )
     code_to_folder(source, SAMPLE_CODEBOOK, tmp_path / "one", workers=1, **options)
     code_to_folder(source, SAMPLE_CODEBOOK, tmp_path / "two", workers=2, **options)
     one, two = _files(tmp_path / "one"), _files(tmp_path / "two")
@@ -48,7 +56,9 @@ def test_two_workers_write_byte_identical_files(tmp_path: Path, corpus: str, gen
     assert len(pd.read_parquet(tmp_path / "one" / "codings.parquet")) > 50
 
 
-def test_dask_engine_with_two_local_workers_matches_local(tmp_path: Path, generated_corpus: Path) -> None:
+def test_dask_engine_with_two_local_workers_matches_local(
+    tmp_path: Path, generated_corpus: Path
+) -> None:
     pytest.importorskip("dask.distributed", reason="dask[distributed] is in the test extra")
     code_to_folder(generated_corpus, SAMPLE_CODEBOOK, tmp_path / "local", workers=1)
     code_to_folder(generated_corpus, SAMPLE_CODEBOOK, tmp_path / "dask", workers=2, engine="dask")
@@ -75,14 +85,22 @@ def test_memory_and_streamed_runs_give_the_same_tables(tmp_path: Path, monkeypat
     assert memory.summary == json.loads((tmp_path / "out" / "run.json").read_text())["summary"]
 
 
-def test_parent_rows_of_the_summary_count_each_segment_once(tmp_path: Path, mini_corpus, mini_codebook) -> None:
+def test_parent_rows_of_the_summary_count_each_segment_once(
+    tmp_path: Path, mini_corpus, mini_codebook
+) -> None:
     # en_one turn 2 has litigation and advocacy (both children of strategy): one segment.
     result = code_corpus(mini_corpus, mini_codebook)
     codes = {c["code"]: c for c in result.summary["codes"]}
     assert codes["litigation"]["segments"] == 3 and codes["advocacy"]["segments"] == 2
-    strategy_segments = result.codings[result.codings[m.PARENT] == "strategy"][m.SEGMENT_ID].nunique()
+    strategy_segments = result.codings[result.codings[m.PARENT] == "strategy"][
+        m.SEGMENT_ID
+    ].nunique()
     assert codes["strategy"]["segments"] == strategy_segments == 3
-    assert [c["code"] for c in result.summary["codes"]][:3] == ["strategy", "litigation", "advocacy"]
+    assert [c["code"] for c in result.summary["codes"]][:3] == [
+        "strategy",
+        "litigation",
+        "advocacy",
+    ]
 
 
 def test_unknown_engine_is_refused(mini_corpus, mini_codebook) -> None:
@@ -99,7 +117,9 @@ def test_timed_turns_become_time_columns(tmp_path: Path, mini_codebook, monkeypa
     def timed_reader(path, **kwargs):
         t = reader.read_text_transcript(path, **kwargs)
         turns = [
-            reader.Turn(turn.speaker, turn.start, turn.end, turn.paragraphs, float(i), float(i) + 0.5)
+            reader.Turn(
+                turn.speaker, turn.start, turn.end, turn.paragraphs, float(i), float(i) + 0.5
+            )
             for i, turn in enumerate(t.turns)
         ]
         return reader.Transcript(**{**t.__dict__, "turns": turns})

@@ -323,3 +323,13 @@ def read_text_transcript(
         source_file=rel,
         language_explicit=front.get("language") is not None,
     )
+
+
+# --- other formats (Word, subtitles): registered here, their libraries imported on first use ---
+FORMAT_READERS.update(
+    {
+        ".docx": "qualcode.transcripts.docx:read_docx_transcript",
+        ".vtt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
+        ".srt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
+    }
+)
