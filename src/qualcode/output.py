@@ -52,7 +52,9 @@ class CodedOutput:
         return _read_parquet(self.folder, m.TRANSCRIPTS_FILE, columns)
 
 
-def _read_parquet(folder: Path, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
+def _read_parquet(
+    folder: Path, name: str, columns: Sequence[str] | None, skip: Sequence[str] = ()
+) -> pd.DataFrame:
     import pandas as pd
 
     path = folder / f"{name}.parquet"
@@ -62,11 +64,12 @@ def _read_parquet(folder: Path, name: str, columns: Sequence[str] | None) -> pd.
             file=folder,
         )
     try:
-        if columns is not None:
+        if columns is not None or skip:
             import pyarrow.parquet as pq
 
-            available = set(pq.read_schema(path).names)
-            columns = [c for c in columns if c in available]
+            names = pq.read_schema(path).names
+            wanted = names if columns is None else [c for c in columns if c in names]
+            columns = [c for c in wanted if c not in skip]
         return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot read {name}.parquet ({type(exc).__name__})", file=path) from None
@@ -76,11 +79,13 @@ def load_output(
     folder: str | Path,
     segment_columns: Sequence[str] | None = None,
     coding_columns: Sequence[str] | None = None,
+    skip_columns: Sequence[str] = (),
 ) -> CodedOutput:
     """Read the output folder of `qualcode code`.
 
-    Reads only the requested columns of the big tables (all when None). Raises OutputError when
-    the folder or one of its tables is missing or unreadable.
+    Reads only the requested columns of the big tables (all when None), minus `skip_columns`
+    (e.g. the segment text, which counting never needs). Raises OutputError when the folder or
+    one of its tables is missing or unreadable.
     """
     path = Path(folder)
     if not path.is_dir():
@@ -96,8 +101,8 @@ def load_output(
         raise OutputError("run.json is not valid JSON", file=manifest_path) from None
     return CodedOutput(
         folder=path,
-        segments=_read_parquet(path, m.SEGMENTS_FILE, segment_columns),
-        codings=_read_parquet(path, m.CODINGS_FILE, coding_columns),
+        segments=_read_parquet(path, m.SEGMENTS_FILE, segment_columns, skip_columns),
+        codings=_read_parquet(path, m.CODINGS_FILE, coding_columns, skip_columns),
         overrides=_read_parquet(path, m.OVERRIDES_FILE, None),
         manifest=manifest,
     )

@@ -98,10 +98,14 @@ def _filters(codes, source, coder, where, include_interviewer) -> dict:
     }
 
 
-def _load(folder: Path):
+def _load(folder: Path, *, text: bool = False, where: str | None = None):
+    """Read the output folder; counting commands skip the text columns (the bulk of the data)."""
+    from qualcode import models as m
     from qualcode.output import load_output
 
-    return load_output(folder)
+    needs_text = text or (where is not None and m.TEXT in where)
+    skip = () if needs_text else (m.TEXT, m.MATCHED_TEXT)
+    return load_output(folder, skip_columns=skip)
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -194,7 +198,7 @@ def freq(
     """
     from qualcode.analysis import code_frequencies
 
-    run = _load(from_)
+    run = _load(from_, where=where)
     result = code_frequencies(
         run.segments,
         run.codings,
@@ -240,7 +244,7 @@ def matrix(
         from qualcode.errors import AnalysisError
 
         raise AnalysisError("use --binary or --words, not both")
-    run = _load(from_)
+    run = _load(from_, where=where)
     value = "binary" if binary else "words" if words else "count"
     table = code_matrix(
         run.segments,
@@ -284,7 +288,7 @@ def cooccur(
     """
     from qualcode.analysis import cooccurrence
 
-    run = _load(from_)
+    run = _load(from_, where=where)
     table = cooccurrence(
         run.segments,
         run.codings,
@@ -327,7 +331,7 @@ def quotes(
     from qualcode.cli.render import console, err_console
     from qualcode.export.tabular import format_for, quotes_markdown, write_text
 
-    run = _load(from_)
+    run = _load(from_, text=True, where=where)
     found = find_quotes(
         run.segments,
         run.codings,
