@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from qualcode.errors import QualcodeError
 
 console = Console()
+MAX_WARNINGS_SHOWN = 10
 err_console = Console(stderr=True)
 
 
@@ -89,8 +90,14 @@ def print_summary(out_console: Console, summary: dict, out, options: dict) -> No
         print_warning(
             f"{len(summary['missing_metadata'])} transcript(s) without country or role: {ids}"
         )
-    for warning in summary["warnings"]:
+    warnings = summary["warnings"]
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
         print_warning(warning)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        print_warning(
+            f"... and {len(warnings) - MAX_WARNINGS_SHOWN} more: all are listed in {out}/run.json "
+            f"(orphan overrides also in {out}/overrides.csv, column status)"
+        )
     out_console.print(
         f"Wrote {out}/segments, codings, overrides (.parquet + .csv), transcripts.parquet, run.json"
     )
