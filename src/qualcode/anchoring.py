@@ -115,6 +115,11 @@ class AnchoredPatterns:
         self._matchers: list[Any] = []
         self._reach: list[tuple[int, int | None]] = []
         self._requirements: list[list[tuple[int, frozenset[int]]]] = []
+        # Fixed-length patterns of plain value tests are verified by set lookups, exactly as
+        # spaCy would (equality / IN on one attribute per token), without a Matcher call.
+        self._direct: list[list[tuple[int, frozenset[int]]] | None] = []
+        self._keys: list[int] = []
+        self._anchor_index: list[int] = []
         # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._seen: dict[str, set[int]] = {a: set() for a in ATTRS}
@@ -140,6 +145,9 @@ class AnchoredPatterns:
                     (column, frozenset(self.vocab.strings.add(v) for v in found[1]))
                 )
         self._requirements.append(requirements)
+        self._direct.append(self._direct_form(tokens))
+        self._keys.append(self.vocab.strings.add(key))
+        self._anchor_index.append(anchor_index)
         matcher = Matcher(self.vocab)
         matcher.add(key, [tokens])
         position = len(self._matchers)
@@ -151,6 +159,19 @@ class AnchoredPatterns:
         for value in dict.fromkeys(values):
             self._add_anchor(attr, value, position)
         return True
+
+    def _direct_form(self, tokens: list[dict[str, Any]]) -> list[tuple[int, frozenset[int]]] | None:
+        form = []
+        for token in tokens:
+            if token.get("OP") is not None or len(token) != 1:
+                return None
+            found = _hashable_values(token)
+            if found is None or isinstance(found[1], re.Pattern):
+                return None
+            form.append(
+                (ATTRS.index(found[0]), frozenset(self.vocab.strings.add(v) for v in found[1]))
+            )
+        return form
 
     def _add_anchor(self, attr: str, value: str, pattern: int) -> None:
         from spacy.matcher import PhraseMatcher
@@ -208,6 +229,20 @@ class AnchoredPatterns:
         found: set[tuple[int, int, int]] = set()
         n = len(doc)
         for pattern, position in sorted(candidates):
+            direct = self._direct[pattern]
+            if direct is not None:
+                start = position - self._anchor_index[pattern]
+                end = start + len(direct)
+                if (
+                    start >= 0
+                    and end <= n
+                    and all(
+                        columns[column][start + i] in allowed
+                        for i, (column, allowed) in enumerate(direct)
+                    )
+                ):
+                    found.add((self._keys[pattern], start, end))
+                continue
             before, after = self._reach[pattern]
             start = max(0, position - before)
             end = n if after is None else min(n, position + 1 + after)
