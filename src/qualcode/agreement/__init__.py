@@ -8,18 +8,14 @@ statistics from `stats`, the disagreements, and the transcripts left out. See do
 
 from __future__ import annotations
 
-import math
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from qualcode import models as m
-from qualcode.agreement import stats
 from qualcode.agreement.tables import (  # noqa: F401 - constants re-exported for callers
     CI_COLUMNS,
     COUNTS_2,
@@ -38,11 +34,8 @@ from qualcode.agreement.tables import (  # noqa: F401 - constants re-exported fo
 )
 from qualcode.agreement.units import (
     CoderCoding,
-    char_units,
     coders_from_output,
     compared_transcripts,
-    segment_units,
-    span_units,
 )
 from qualcode.errors import AgreementError
 
