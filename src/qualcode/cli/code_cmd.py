@@ -26,7 +26,7 @@ def _auto_meta(inputs: list[Path]) -> Path | None:
 
 def code(
     inputs: list[Path] = typer.Argument(
-        ..., help="Transcript files or folders (.txt, .md).", show_default=False
+        ..., help="Transcript files or folders (.txt, .md, .docx, .vtt, .srt).", show_default=False
     ),
     codebook: Path = typer.Option(..., "--codebook", "-c", help="Codebook YAML file."),
     out: Path = typer.Option(

@@ -28,6 +28,7 @@ TEXT_SUFFIXES = (".txt", ".md")
 FORMAT_READERS: dict[str, str] = {}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES
 MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
+MAX_FRONT_MATTER_NODES = 10_000
 
 # Front-matter keys that steer parsing and are not copied to metadata columns.
 CONTROL_KEYS = frozenset({"id", "language", "interviewer", "speakers"})
@@ -84,7 +85,7 @@ def find_transcript_files(inputs: Sequence[str | Path]) -> list[Path]:
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
                 and p.suffix.lower() in supported_suffixes()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             if path.suffix.lower() not in supported_suffixes():
@@ -151,10 +152,32 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         raise TranscriptError(
             f"front matter is not valid YAML: {reason}", file=path, line=line
         ) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
+        raise TranscriptError(f"front matter has an invalid value: {exc}", file=path) from None
+    except RecursionError:
+        raise TranscriptError("front matter is nested too deeply", file=path) from None
     if not isinstance(data, dict):
         raise TranscriptError("front matter must be a mapping of key: value", file=path, line=2)
+    if _yaml_size(data) > MAX_FRONT_MATTER_NODES:  # YAML aliases can multiply a few lines
+        raise TranscriptError(
+            f"front matter has more than {MAX_FRONT_MATTER_NODES} values (repeated aliases?)",
+            file=path,
+        )
     body_line = text[:body_start].count("\n") + 1
     return data, text[body_start:], body_line
+
+
+def _yaml_size(data: Any, limit: int = MAX_FRONT_MATTER_NODES) -> int:
+    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count
 
 
 def _as_text(value: Any) -> str | None:
@@ -168,8 +191,8 @@ def _as_text(value: Any) -> str | None:
 def _labels(value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str):
-        return [value]
+    if not isinstance(value, (list, tuple, dict)):  # a single label, even a number or a date
+        return [str(value)]
     return [str(v) for v in value]
 
 

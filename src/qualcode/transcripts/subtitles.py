@@ -30,6 +30,9 @@ _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _WS = re.compile(r"\s+")
 _TIME = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})[.,](?P<ms>\d{1,3})$")
+_TIMING = re.compile(
+    r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3}\s*-->\s*(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3}(?:\s|$)"
+)
 _MAX_LABEL_WORDS = 4
 
 
@@ -101,6 +104,22 @@ def _clean(raw: str) -> str:
     return _WS.sub(" ", html.unescape(_TAG.sub("", raw))).strip()
 
 
+def _check_blocks(text: str, fmt: str, path: Path) -> None:
+    """Refuse a cue block without a timing line: the parser would drop its text silently."""
+    for index, match in enumerate(re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text)):
+        lines = match.group().split("\n")
+        head = lines[0].strip()
+        if fmt == "vtt" and (index == 0 or head.split(" ")[0] in ("NOTE", "STYLE", "REGION")):
+            continue
+        if not any(_TIMING.match(line) for line in lines[:2]):
+            raise TranscriptError(
+                "cue block without a valid timing line (00:00:01.000 --> 00:00:02.000); "
+                "its text would be lost",
+                file=path,
+                line=text.count("\n", 0, match.start()) + 1,
+            )
+
+
 def _parse_cues(text: str, path: Path) -> list[_Part]:
     """Every cue's text split by voice, with its times."""
     try:
@@ -117,6 +136,7 @@ def _parse_cues(text: str, path: Path) -> list[_Part]:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         kind = "WebVTT" if fmt == "vtt" else "SubRip (.srt)"
         raise TranscriptError(f"not a valid {kind} file: {detail}", file=path) from None
+    _check_blocks(text, fmt, path)
     parts: list[_Part] = []
     for caption in captions:
         start, end = _seconds(caption.start, path), _seconds(caption.end, path)
