@@ -27,6 +27,10 @@ _API = {
     "cooccurrence": "qualcode.analysis",
     "quotes": "qualcode.analysis",
     "agreement": "qualcode.agreement",
+    "code_to_folder": "qualcode.pipeline",
+    "build_report": "qualcode.report",
+    "write_report": "qualcode.report",
+    "plot_output": "qualcode.plots",
     "QualcodeError": "qualcode.errors",
 }
 

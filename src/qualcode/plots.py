@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
-from qualcode.analysis import N_CASES, N_SEGMENTS, N_WORDS_ROW, TOTAL, FrequencyTable
+from qualcode.analysis import N_CASES, N_SEGMENTS, N_WORDS_ROW, FrequencyTable
 from qualcode.errors import AnalysisError, ExportError
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ _COUNT_LABELS = {
 _DENOMINATOR_ROWS = {"segments": N_SEGMENTS, "cases": N_CASES, "words": N_WORDS_ROW}
 
 
-def _matplotlib():
+def require_matplotlib():
+    """matplotlib, or ExportError saying how to install it."""
     try:
         import matplotlib
     except ModuleNotFoundError:
@@ -104,7 +105,7 @@ def _matplotlib():
 @contextmanager
 def _style(extra: dict[str, Any] | None = None) -> Iterator[None]:
     """qualcode's figure style, for drawing and saving only (the caller's rcParams are kept)."""
-    matplotlib = _matplotlib()
+    matplotlib = require_matplotlib()
     with matplotlib.rc_context({**_RC, **(extra or {})}):
         yield
 
@@ -126,11 +127,9 @@ def _label(group: object) -> str:
 
 
 def _groups(table: pd.DataFrame) -> list:
-    """The group columns of a frequency table: every column but Total (Total alone without by)."""
+    """The group columns of a frequency table: all but the last, Total (Total alone without by)."""
     columns = list(table.columns)
-    total = [c for c in columns if c == TOTAL or (isinstance(c, tuple) and c[0] == TOTAL)]
-    groups = [c for c in columns if c not in total]
-    return groups or total
+    return columns[:-1] or columns
 
 
 def _bold_parents(labels: Iterable, parents: Iterable[str]) -> None:
@@ -279,6 +278,7 @@ def _heatmap(
                 fontsize=6.5,
                 color=colour,
                 fontweight=weight,
+                in_layout=False,  # inside its cell: the layout need not measure ~100 labels
             )
     ax.set_xticks(np.arange(len(columns)) + 0.5, columns)
     ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
@@ -292,6 +292,7 @@ def _heatmap(
         label.set_horizontalalignment("right")
         label.set_rotation_mode("anchor")
     bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.04, pad=0.02, aspect=25)
+    bar.solids.set_rasterized(False)  # vector, like the cells: no embedded bitmap in SVG/PDF
     bar.set_label(colorbar_label)
     bar.outline.set_visible(False)
     bar.ax.tick_params(length=2, width=0.5)
@@ -412,8 +413,9 @@ def cooccurrence_heatmap(
 
 
 def plot_output(
-    source: str | Path | CodedOutput,
+    folder: str | Path | CodedOutput,
     kind: str,
+    /,
     *,
     by: str | Sequence[str] | None = None,
     count: str | None = None,
@@ -424,7 +426,7 @@ def plot_output(
     width: float | None = None,
     **filters: Any,
 ) -> Figure:
-    """The figure of one analysis of an output folder of `qualcode code`.
+    """The figure of one analysis of `folder`, an output folder of `qualcode code` (or loaded).
 
     ``kind``: ``freq`` = grouped bars of `code_frequencies` by ``by`` (default country);
     ``matrix`` = heatmap of the same table, codes x groups (default by transcript_id; use
@@ -445,9 +447,11 @@ def plot_output(
         misplaced = [name for name, v in (("within", within), ("measure", measure)) if v]
     if misplaced:
         applies = "freq and matrix" if kind == "cooccur" else "cooccur"
-        raise AnalysisError(f"{', '.join(misplaced)} does not apply to {kind} (only to {applies})")
-    _matplotlib()
-    out = source if isinstance(source, CodedOutput) else load_output(source)
+        raise AnalysisError(
+            f"the {kind} plot takes no {' or '.join(misplaced)} (that is for {applies})"
+        )
+    require_matplotlib()
+    out = folder if isinstance(folder, CodedOutput) else load_output(folder)
     order = out.code_order
     parents = {p for _, p in order if p}
     if kind == "cooccur":
@@ -562,6 +566,7 @@ __all__ = [
     "frequency_bars",
     "frequency_heatmap",
     "plot_output",
+    "require_matplotlib",
     "save_figure",
     "svg_markup",
 ]
