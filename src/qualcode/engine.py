@@ -16,6 +16,7 @@ number of workers, so every engine writes byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -238,6 +239,15 @@ def run_jobs(
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    if "fork" in methods:
+        # Build pipelines and matchers once here: forked workers inherit them (copy-on-write)
+        # instead of each spending seconds loading spaCy's lookup tables again.
+        from qualcode.nlp import get_pipeline
+
+        for language in sorted({job.language for job in jobs}):
+            # An unknown language is reported with its file name when a worker meets it.
+            with contextlib.suppress(QualcodeError):
+                _matcher_for(settings, get_pipeline(language, settings.spacy_model))
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
     ) as pool:
