@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
+from conftest import DATA, REPO, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
 from qualcode.errors import ExportError
-from qualcode.export.refi import export_qdc, export_qdpx, guid
-from qualcode.export.refi_import import import_qdc, import_qdpx
+from qualcode.export.refi import DETAILS_PREFIX, export_qdc, export_qdpx, guid
+from qualcode.export.refi_import import SKIP_DETAILS_MISFIT, import_qdc, import_qdpx
+from qualcode.export.refi_read import SKIP_BAD_DETAILS, split_description
 from qualcode.output import load_output
 
 etree = pytest.importorskip("lxml.etree")
@@ -186,20 +187,114 @@ def test_cases_carry_the_metadata_as_variables(sample):
     assert values("es_lawyer_02")["interviewer"] == "Entrevistadora"
 
 
-def test_round_trip_gives_the_same_segments_and_codings(sample):
-    before, after = load_output(sample["out"]), load_output(sample["imported"])
+def assert_same_tables(before_folder: Path, after_folder: Path) -> None:
+    """The segments and codings tables of two output folders are identical: same columns in
+    the same order, same dtypes, same rows in the same order, every value equal."""
+    before, after = load_output(before_folder), load_output(after_folder)
+    assert list(after.segments.columns) == list(before.segments.columns)
     assert after.segments.equals(before.segments)
-    columns = [
-        m.SEGMENT_ID, m.TRANSCRIPT_ID, m.SPEAKER, m.CODE, m.PARENT, m.SOURCE, m.CODER,
-        m.START, m.END, m.COUNTRY, m.ROLE, m.LANGUAGE, m.NOTE,
-    ]  # fmt: skip
-    assert after.codings[columns].equals(before.codings[columns])
-    assert list(after.codings.columns) == list(before.codings.columns)
+    b, a = before.codings, after.codings
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for column in b.columns:  # column by column first, for a readable failure
+        assert a[column].dtype == b[column].dtype, column
+        assert a[column].equals(b[column]), column
+    assert a.equals(b)
+
+
+def test_round_trip_gives_the_same_segments_and_codings(sample):
+    assert_same_tables(sample["out"], sample["imported"])
     assert sample["report"].skipped == {}
+    after = load_output(sample["imported"])
     note = after.codings[
         (after.codings[m.CODER] == "anna") & (after.codings[m.CODE] == "litigation")
     ]
     assert note[m.NOTE].tolist() == ["appello al TAR"]
+
+
+def test_automatic_codings_keep_their_match_details_in_the_selection_description(sample):
+    out = load_output(sample["out"])
+    auto = out.codings[out.codings[m.SOURCE] == m.SOURCE_AUTO].iloc[0]
+    root = project_root(sample["project"])
+    key = f"{auto.transcript_id}:{auto.segment_id}:{auto.code}:auto:{auto.start}:{auto.end}"
+    sel = root.find(f".//q:PlainTextSelection[@guid='{guid('selection', key)}']", NS)
+    description = sel.findtext("q:Description", namespaces=NS)
+    assert description.splitlines()[-1].startswith(DETAILS_PREFIX + '{"match_spans": ')
+    assert split_description(description) == (
+        None,
+        {
+            m.MATCHED_TEXT: auto.matched_text,
+            m.PATTERN_ID: auto.pattern_id,
+            m.MATCH_SPANS: auto.match_spans,
+        },
+        False,
+    )
+    notes = set()
+    for sel in root.iterfind(".//q:PlainTextSelection", NS):
+        text = sel.findtext("q:Description", default="", namespaces=NS)
+        assert (DETAILS_PREFIX in text) == (sel.get("creatingUser") == guid("user", "auto"))
+        notes.add(text)
+    assert "appello al TAR" in notes  # a human note stays a plain description
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("appello al TAR", ("appello al TAR", None, False)),
+        ("qualcode: please check", ("qualcode: please check", None, False)),
+        (
+            'a note\r\n\r\nqualcode: {"pattern_id": "x:en:1", "z_future": 1}\r\n',
+            ("a note", {m.PATTERN_ID: "x:en:1"}, False),
+        ),
+        ('qualcode: {"match_spans": "3-9;12-20"}', (None, {m.MATCH_SPANS: "3-9;12-20"}, False)),
+        ("qualcode: {broken", (None, None, True)),
+        ("note\nqualcode: {[1, 2]}", ("note", None, True)),
+        ('qualcode: {"matched_text": 7}', (None, None, True)),
+        ('qualcode: {"match_spans": "9-3"}', (None, None, True)),
+        ('qualcode: {"match_spans": "1-2;x"}', (None, None, True)),
+        ('qualcode: {"match_spans": "1-' + "9" * 5000 + '"}', (None, None, True)),
+        ('qualcode: {"matched_text": "\\ud800"}', (None, None, True)),
+    ],
+)
+def test_split_description_reads_the_details_line_and_flags_bad_ones(text, expected):
+    assert split_description(text) == expected
+
+
+def test_malformed_or_misfitting_details_are_skipped_and_counted(sample, tmp_path):
+    """A details line edited by hand (or by another tool) never stops an import."""
+    with zipfile.ZipFile(sample["project"]) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    root = etree.fromstring(members["project.qde"])
+    descriptions = [
+        d
+        for d in root.iterfind(".//q:PlainTextSelection/q:Description", NS)
+        if d.text.startswith(DETAILS_PREFIX)
+    ]
+    descriptions[0].text = DETAILS_PREFIX + '{"match_spans": "1-2;oops"}'
+    descriptions[1].text = "checked by Anna\n\n" + DETAILS_PREFIX + "{not json"
+    descriptions[2].text = DETAILS_PREFIX + '{"match_spans": "0-1"}'  # outside its selection
+    members["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    report = import_qdpx(_zip(tmp_path / "edited.qdpx", members), tmp_path / "out")
+    assert report.skipped == {SKIP_BAD_DETAILS: 2, SKIP_DETAILS_MISFIT: 1}
+    codings = load_output(tmp_path / "out").codings
+    auto = codings[codings[m.SOURCE] == m.SOURCE_AUTO]
+    assert auto[m.PATTERN_ID].isna().sum() == 3
+    assert "checked by Anna" in set(auto[m.NOTE].dropna())
+
+
+def test_details_of_selections_split_by_another_unit_are_dropped(
+    tmp_path, mini_corpus, mini_codebook
+):
+    from qualcode.pipeline import code_to_folder
+
+    out = tmp_path / "out"
+    code_to_folder(mini_corpus, mini_codebook, out)
+    export_qdpx(out, tmp_path / "p.qdpx")
+    report = import_qdpx(tmp_path / "p.qdpx", tmp_path / "back", unit="sentence")
+    codings = load_output(tmp_path / "back").codings
+    auto = codings[codings[m.SOURCE] == m.SOURCE_AUTO]
+    # A turn-long selection cut into sentences no longer has one set of match details.
+    assert auto[m.PATTERN_ID].isna().sum() == report.skipped.get(SKIP_DETAILS_MISFIT, 0) > 0
 
 
 def test_agreement_is_unchanged_by_the_round_trip(sample):
@@ -210,6 +305,60 @@ def test_agreement_is_unchanged_by_the_round_trip(sample):
     assert after.equals(before)
     auto_vs_anna = agreement(sample["imported"], "auto,anna").table
     assert len(auto_vs_anna)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The shipped sample coded by the CLI from the repository (so ./overrides, with its
+    `remove` decisions, applies), exported and re-imported by the CLI."""
+    import os
+
+    root = tmp_path_factory.mktemp("refi_shipped")
+    out, project, imported = root / "out", root / "project.qdpx", root / "imported"
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        args = ["code", "transcripts_sample", "--codebook", "codebooks/cso_dilemmas.yaml"]
+        result = run_cli([*args, "--out", str(out)])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.stderr
+    result = run_cli(["export", "qdpx", "--from", str(out), "-o", str(project)])
+    assert result.exit_code == 0, result.stderr
+    result = run_cli(["import", "qdpx", str(project), "--out", str(imported), "--json"])
+    assert result.exit_code == 0, result.stderr
+    return {"out": out, "project": project, "imported": imported, "json": result.stdout}
+
+
+def test_shipped_sample_round_trip_gives_identical_segments_and_codings(shipped):
+    before = load_output(shipped["out"])
+    # Not vacuous: coders' decisions (adds and removals of automatic codings) were applied,
+    # and the automatic codings carry match details.
+    assert set(before.overrides[m.ACTION]) == {m.ACTION_ADD, m.ACTION_REMOVE}
+    assert before.overrides["removed_auto"].any()
+    auto = before.codings[before.codings[m.SOURCE] == m.SOURCE_AUTO]
+    assert len(auto) and auto[[m.MATCHED_TEXT, m.PATTERN_ID, m.MATCH_SPANS]].notna().all().all()
+    assert set(before.codings[m.CODER]) == {"auto", "coder_b", "coder_c"}
+    with zipfile.ZipFile(shipped["project"]) as archive:
+        assert_valid(archive.read("project.qde"), "Project-mrt2019.xsd")
+    assert_same_tables(shipped["out"], shipped["imported"])
+    assert '"skipped": {}' in shipped["json"]
+
+
+def test_removed_automatic_codings_do_not_travel(shipped):
+    """A removed automatic coding is in neither codings table, and its removal (coder, note,
+    time stamp) is not in the project: the imported overrides hold only the adds."""
+    before, after = load_output(shipped["out"]), load_output(shipped["imported"])
+    removed = before.overrides[before.overrides["removed_auto"]]
+    pairs = set(zip(removed[m.SEGMENT_ID], removed[m.CODE], strict=True))
+    for out in (before, after):
+        auto = out.codings[out.codings[m.SOURCE] == m.SOURCE_AUTO]
+        assert not pairs & set(zip(auto[m.SEGMENT_ID], auto[m.CODE], strict=True))
+    assert set(after.overrides[m.ACTION]) == {m.ACTION_ADD}
+    adds = before.overrides[before.overrides[m.ACTION] == m.ACTION_ADD]
+    columns = [m.SEGMENT_ID, m.CODE, m.CODER, m.TIMESTAMP]
+    key = sorted(map(tuple, adds[columns].astype(str).values.tolist()))
+    assert sorted(map(tuple, after.overrides[columns].astype(str).values.tolist())) == key
 
 
 def test_qdc_validates_and_its_import_keeps_definitions_rules_and_examples(tmp_path):
@@ -271,6 +420,8 @@ def test_utf16_positions_shift_after_each_emoji_and_round_trip(tricky, tmp_path)
     assert_valid(zipfile.ZipFile(project).read("project.qde"), "Project-mrt2019.xsd")
     import_qdpx(project, tmp_path / "back", offsets="utf16")
     assert passages(tmp_path / "back") == passages(tricky)
+    # match_spans travel in code points whatever the positions' unit.
+    assert_same_tables(tricky, tmp_path / "back")
 
 
 # --- projects that mimic other tools ---------------------------------------------------------------

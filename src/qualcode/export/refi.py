@@ -13,6 +13,10 @@ and others. A `.qdpx` project is a zip holding ``project.qde`` (XML, namespace
 * ``Sources``: one ``TextSource`` per transcript, its canonical text in
   ``sources/<guid>.txt`` (UTF-8 without BOM, ``\\n`` line endings), and one
   ``PlainTextSelection`` with one ``Coding`` per row of the codings table, made by its coder.
+  The selection's ``Description`` holds the coder's note and, for a row with match details
+  (automatic codings), a last line ``qualcode: {JSON}`` with its ``matched_text``,
+  ``pattern_id`` and ``match_spans`` (see `match_details_line`); other tools show it as text,
+  `refi_read` reads it back.
 
 Positions: ``startPosition``/``endPosition`` are character positions in the source's plain
 text, counted from 0, end exclusive. The schema types them as plain integers and does not name
@@ -55,6 +59,9 @@ INTERVIEWER_VARIABLE = "interviewer"
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _SECTIONS = (("include", "Include"), ("exclude", "Exclude"))
 EXAMPLES_HEADING = "Examples"
+# The machine-readable line of a selection's description that carries the match details.
+DETAILS_PREFIX = "qualcode: "
+DETAIL_COLUMNS = (m.MATCHED_TEXT, m.PATTERN_ID, m.MATCH_SPANS)
 # Metadata columns of the transcripts table that are not case variables.
 _NOT_VARIABLES = {m.TRANSCRIPT_ID, m.SOURCE_FILE, m.TEXT}
 
@@ -92,6 +99,31 @@ def code_description(code: Any) -> str:
             f"{EXAMPLES_HEADING}:\n" + "\n".join(f"- {' '.join(e.split())}" for e in code.examples)
         )
     return "\n\n".join(parts)
+
+
+def match_details_line(row: dict[str, Any]) -> str | None:
+    """The line ``qualcode: {JSON}`` with the match details of a coding row, or None.
+
+    The JSON object holds the non-missing values of ``matched_text``, ``pattern_id`` and
+    ``match_spans`` (strings, exactly as in the codings table; ``match_spans`` counts code
+    points of the canonical text whatever the export's `offsets`), keys sorted, on one line
+    (JSON escapes line breaks and control characters). `refi_read.split_description` reads it.
+    """
+    import json
+
+    import pandas as pd
+
+    values = {}
+    for column in DETAIL_COLUMNS:
+        value = row.get(column)
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        values[column] = str(value)
+    if not values:
+        return None
+    return DETAILS_PREFIX + json.dumps(
+        values, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")
+    )
 
 
 def utf16_positions(text: str) -> list[int] | None:
@@ -454,7 +486,11 @@ def _selection(
     )
     note = _value(sel.get(m.NOTE))
     if note:
-        _element(element, f"{ns}Description", text=_check_text(note, f"note on {segment}"))
+        _check_text(note, f"note on {segment}")
+    # The coder's note, then the match details as the last line (JSON has no raw line breaks).
+    description = "\n\n".join(filter(None, (note, match_details_line(sel))))
+    if description:
+        _element(element, f"{ns}Description", text=description)
     coding = _element(
         element,
         f"{ns}Coding",

@@ -14,6 +14,8 @@ a normal output folder, so ``qualcode freq``, ``matrix`` and ``agree --from`` wo
   passage as ``start``/``end`` (clipped to the segment), in the name of its REFI user (the
   user ``auto`` is read back as qualcode's automatic coding). Human codings also get an
   ``add`` row in the overrides table, so agreement knows which transcripts each coder covered.
+  The match details a qualcode export keeps in a selection's description (``matched_text``,
+  ``pattern_id``, ``match_spans``) are restored when the row is exactly that selection.
 
 Anything that cannot be imported is skipped and counted; the counts are returned, printed and
 recorded in ``run.json``. The output folder is written atomically, only when all went well.
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.errors import ExportError, Problem, QualcodeError
-from qualcode.export.refi import EXAMPLES_HEADING, INTERVIEWER_VARIABLE
+from qualcode.export.refi import DETAIL_COLUMNS, EXAMPLES_HEADING, INTERVIEWER_VARIABLE
 from qualcode.export.refi_read import (
     DEFAULT_CONVENTION,
     SKIP_CASE_CODING,
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SKIP_OUTSIDE = "codings of text outside every segment (labels, blank lines)"
+SKIP_DETAILS_MISFIT = (
+    "qualcode match details that do not fit their coding row (selection split across segments "
+    "or merged with another, or match spans outside it)"
+)
 IMPORTED_CODER = "imported"
 _LANGUAGE_NAMES = {
     "english": "en",
@@ -288,9 +294,13 @@ def _coding_rows(
                 hit = True
                 key = (seg_ids[i], code, coder)
                 row = merged.setdefault(
-                    key, {"transcript": tid, "spans": [], "notes": [], "created": None}
+                    key,
+                    {"transcript": tid, "spans": [], "notes": [], "created": None, "details": []},
                 )
                 row["spans"].append((lo, hi))
+                if coding.details is not None:
+                    clipped = (lo, hi) != (coding.start, coding.end)
+                    row["details"].append((coding.details, clipped))
                 if coding.note and coding.note not in row["notes"]:
                     row["notes"].append(coding.note)
                 row["created"] = max(
@@ -302,18 +312,23 @@ def _coding_rows(
     for (segment_id, code, coder), info in merged.items():
         spans = merge_spans(info["spans"])
         note = " | ".join(info["notes"]) or None
-        rows.append(
-            {
-                m.SEGMENT_ID: segment_id,
-                m.CODE: code,
-                m.CODER: coder,
-                m.SOURCE: m.SOURCE_AUTO if coder == m.AUTO_CODER else m.SOURCE_MANUAL,
-                m.START: spans[0][0],
-                m.END: spans[-1][1],
-                m.MATCH_SPANS: ";".join(f"{s}-{e}" for s, e in spans) if len(spans) > 1 else None,
-                m.NOTE: note if coder == m.AUTO_CODER else note or "",
-            }
-        )
+        row = {
+            m.SEGMENT_ID: segment_id,
+            m.CODE: code,
+            m.CODER: coder,
+            m.SOURCE: m.SOURCE_AUTO if coder == m.AUTO_CODER else m.SOURCE_MANUAL,
+            m.START: spans[0][0],
+            m.END: spans[-1][1],
+            m.MATCH_SPANS: ";".join(f"{s}-{e}" for s, e in spans) if len(spans) > 1 else None,
+            m.NOTE: note if coder == m.AUTO_CODER else note or "",
+        }
+        if info["details"]:
+            details = _fitting_details(info)
+            if details is not None:
+                row.update({c: details.get(c) for c in DETAIL_COLUMNS})
+            else:
+                skipped[SKIP_DETAILS_MISFIT] = skipped.get(SKIP_DETAILS_MISFIT, 0) + 1
+        rows.append(row)
         if coder != m.AUTO_CODER:
             decisions.append(
                 {
@@ -328,6 +343,23 @@ def _coding_rows(
                 }
             )
     return rows, decisions
+
+
+def _fitting_details(info: dict[str, Any]) -> dict[str, str] | None:
+    """The match details of a merged row when they describe it: the row is exactly one whole
+    selection (not clipped to a segment, not merged with another) and its match spans lie
+    inside it. None otherwise."""
+    if len(info["spans"]) != 1 or len(info["details"]) != 1:
+        return None
+    details, clipped = info["details"][0]
+    if clipped:
+        return None
+    (lo, hi), spans = info["spans"][0], details.get(m.MATCH_SPANS)
+    for span in spans.split(";") if spans else ():
+        start, end = (int(x) for x in span.split("-"))
+        if not lo <= start < end <= hi:
+            return None
+    return details
 
 
 def _iso(value: str | None) -> str | None:
@@ -370,8 +402,8 @@ def _codings_table(
                 **{c: segment[c] for c in keep},
                 **row,
                 m.PARENT: parents.get(row[m.CODE]),
-                m.MATCHED_TEXT: None,
-                m.PATTERN_ID: None,
+                m.MATCHED_TEXT: row.get(m.MATCHED_TEXT),
+                m.PATTERN_ID: row.get(m.PATTERN_ID),
             }
         )
     full.sort(

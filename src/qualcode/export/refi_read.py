@@ -13,6 +13,10 @@ selections carry their text in ``name`` (QualCoder does), the convention that re
 of those texts is chosen for each source; otherwise code points, and line endings as stored
 (one character for ATLAS.ti). See docs/exchange.md.
 
+A selection's ``Description`` is the coding's note; a last line ``qualcode: {JSON}`` (written
+by qualcode's export, see `refi.match_details_line`) is not part of the note but the match
+details of an automatic coding, read back by `split_description`.
+
 Structural problems (not a zip, no ``.qde``, XML that does not parse, not a REFI project) raise
 ExportError naming the file; problems of single items are skipped and counted in
 ``RefiProject.skipped``.
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from qualcode import models as m
 from qualcode.errors import ExportError
+from qualcode.export.refi import DETAIL_COLUMNS, DETAILS_PREFIX
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 DEFAULT_CONVENTION = "code points"
@@ -54,6 +60,8 @@ SKIP_BEYOND = "selections beyond the end of their text"
 SKIP_MISSING_CODE = "codings that reference a missing code"
 SKIP_CASE_CODING = "codings that reference a case instead of a code"
 SKIP_NO_CODING = "selections without any code (memos, annotations)"
+SKIP_BAD_DETAILS = "malformed qualcode match details (matched text, pattern ids, match spans)"
+_SPANS = re.compile(r"\d{1,15}-\d{1,15}(;\d{1,15}-\d{1,15})*")
 
 
 @dataclass
@@ -77,6 +85,7 @@ class RefiCoding:
     user: str | None  # user GUID
     created: str | None = None
     note: str | None = None
+    details: dict[str, str] | None = None  # matched_text, pattern_id, match_spans (qualcode)
 
 
 @dataclass
@@ -366,6 +375,49 @@ def _variable_values(element: Any, variables: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _utf8(text: str) -> bool:
+    """Whether a string can be stored (JSON can decode lone surrogates, UTF-8 cannot hold them)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def split_description(text: str) -> tuple[str | None, dict[str, str] | None, bool]:
+    """(note, match details, malformed) of a selection's description.
+
+    The match details are the last line when it starts with ``qualcode: {``: a JSON object
+    whose known keys (``matched_text``, ``pattern_id``, ``match_spans``) hold strings, the
+    spans as ``start-end;start-end``; unknown keys are ignored. Such a line is never part of
+    the note; when it is not valid, the details are None and `malformed` is True. Any other
+    description is all note.
+    """
+    import json
+
+    lines = text.strip().splitlines()
+    if not lines or not lines[-1].strip().startswith(DETAILS_PREFIX + "{"):
+        return text.strip() or None, None, False
+    note = "\n".join(lines[:-1]).strip() or None
+    try:
+        data = json.loads(lines[-1].strip()[len(DETAILS_PREFIX) :])
+    except ValueError:
+        return note, None, True
+    if not isinstance(data, dict):
+        return note, None, True
+    details = {k: data[k] for k in DETAIL_COLUMNS if k in data and data[k] is not None}
+    if not all(isinstance(v, str) and _utf8(v) for v in details.values()):
+        return note, None, True
+    spans = details.get(m.MATCH_SPANS)
+    if spans is not None and not _SPANS.fullmatch(spans):
+        return note, None, True
+    if spans is not None and any(
+        int(a) >= int(b) for a, b in (span.split("-") for span in spans.split(";"))
+    ):
+        return note, None, True
+    return note, details, False
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(str(value).strip())
@@ -418,11 +470,13 @@ def _read_text_source(
         if end > pm.length:
             skipped[SKIP_BEYOND] += 1
             continue
-        note = _text(_child(sel, "Description")).strip() or None
+        note, details, malformed = split_description(_text(_child(sel, "Description")))
+        if malformed:
+            skipped[SKIP_BAD_DETAILS] += 1
         for coding in codings:
-            source.codings.append(
-                _coding(coding, pm(start), pm(end), sel.get("creatingUser"), note)
-            )
+            found_coding = _coding(coding, pm(start), pm(end), sel.get("creatingUser"), note)
+            found_coding.details = details
+            source.codings.append(found_coding)
     # A Coding directly under the source codes the whole text.
     for coding in _children(element, "Coding"):
         source.codings.append(_coding(coding, 0, len(source.text), None, None))
