@@ -43,6 +43,7 @@ UNSUPPORTED_TOKEN_ATTRS = {
     "SENT_START",
 }
 WILDCARD = "*"
+MAX_CODEBOOK_VALUES = 1_000_000
 MAX_WILDCARD = 2
 
 
@@ -142,6 +143,10 @@ def _yaml_with_lines(text: str, path: Path) -> Any:
         result.key_lines = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool, type(None))):  # a list as a key
+                raise CodebookError(
+                    "a mapping key must be text", file=path, line=key_node.start_mark.line + 1
+                )
             if key in result:
                 raise CodebookError(
                     f"duplicate key '{key}'", file=path, line=key_node.start_mark.line + 1
@@ -166,6 +171,23 @@ def _yaml_with_lines(text: str, path: Path) -> Any:
         raise CodebookError(
             f"not valid YAML: {reason}", file=path, line=None if mark is None else mark.line + 1
         ) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
+        raise CodebookError(f"invalid value: {exc}", file=path) from None
+    except RecursionError:
+        raise CodebookError("nested too deeply", file=path) from None
+
+
+def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:
+    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _line(obj: Any, key: str | None = None) -> int | None:
@@ -208,7 +230,7 @@ def _parse_pattern(
             f"{where}: a pattern is a phrase string or a mapping with phrase/tokens/regex", line
         )
         return None
-    unknown = sorted(set(item) - PATTERN_KEYS)
+    unknown = [str(k) for k in sorted(set(item) - PATTERN_KEYS, key=str)]
     if unknown:
         out.add(
             f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(PATTERN_KEYS))})",
@@ -248,7 +270,7 @@ def _parse_pattern(
             return None
         try:
             compiled = re.compile(value, re.IGNORECASE)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:  # "a{99999999999}"
             out.add(f"{where}: invalid regex: {exc}", line)
             return None
         if compiled.match(""):
@@ -420,7 +442,14 @@ def _check_token_patterns(codebook: Codebook, out: _Collector) -> None:
                     f"code '{code.name}', pattern {pattern.id}: invalid token pattern: {details}",
                     pattern.line,
                 )
-            except (ValueError, TypeError, KeyError) as exc:
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                re.error,
+                OverflowError,
+                RecursionError,
+            ) as exc:
                 out.add(
                     f"code '{code.name}', pattern {pattern.id}: invalid token pattern: {exc}",
                     pattern.line,
@@ -448,6 +477,10 @@ def load_codebook(path: str | Path) -> Codebook:
         raise CodebookError("codebook is empty", file=path)
     out = _Collector(path)
     data = _yaml_with_lines(text, path)
+    if _yaml_size(data) > MAX_CODEBOOK_VALUES:  # YAML aliases can multiply a few lines
+        raise CodebookError(
+            f"more than {MAX_CODEBOOK_VALUES} values (repeated YAML aliases?)", file=path
+        )
     codebook = _parse_codebook(data, path, out)
     _check_token_patterns(codebook, out)
     if out.problems:

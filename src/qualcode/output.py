@@ -16,6 +16,7 @@ an interrupted run leaves the previous folder intact -- never a mix of old and n
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -166,20 +167,50 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
     try:
         fill(tmp)
         for child in tmp.iterdir():
-            os.chmod(child, 0o666 & ~_umask())
+            if child.is_file():  # a sub-folder keeps its x bits
+                os.chmod(child, 0o666 & ~_umask())
+                with open(child, "rb") as handle:  # on disk before the swap, not after
+                    os.fsync(handle.fileno())
         _fsync_dir(tmp)
         old = None
         if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
-            old.rmdir()
-            os.replace(out, old)
-        os.replace(tmp, out)
+            if _exchange(tmp, out):  # one atomic step: `out` is never missing
+                old = tmp  # now holds the previous folder
+            else:  # no renameat2: two renames, with a moment where `out` is missing
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
+                old.rmdir()
+                os.replace(out, old)
+                os.replace(tmp, out)
+        else:
+            os.replace(tmp, out)
         _fsync_dir(parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # glibc < 2.28, musl
+        return False
+    path_arg, int_arg = ctypes.c_char_p, ctypes.c_int
+    renameat2.argtypes = [int_arg, path_arg, int_arg, path_arg, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):  # kernel / filesystem
+        return False
+    raise OSError(error, os.strerror(error), str(b))
 
 
 def _umask() -> int:

@@ -13,49 +13,50 @@ Two kinds of identifier are replaced:
 
 `pseudonymise_text` returns the new text and an `OffsetMap` that carries character offsets of
 the old text into the new one, so coded passages (start, end, match spans) stay on their words.
-Files and output folders are handled in `qualcode.pseudonymise_files`; the residual scan
-(``--check``) in `qualcode.residual`. Nothing here prints, and no message quotes an identifier.
+The identifiers file and the numbering live in `qualcode.identifiers`, files and output
+folders in `qualcode.pseudonymise_files`, the residual scan (``--check``) in
+`qualcode.residual`. Nothing here prints, and no message quotes an identifier.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import secrets
-import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.errors import Problem, QualcodeError
+from qualcode.identifiers import (
+    DEFAULT_METADATA_KEYS,
+    Entity,
+    Identifiers,
+    PseudonymiseError,
+    load_identifiers,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-# identifiers file section -> placeholder label
-SECTIONS = {"people": "PERSON", "places": "CITY", "organisations": "ORG", "organizations": "ORG"}
-FILE_KEYS = {*SECTIONS, "allow", "metadata_keys"}
-ENTRY_KEYS = {"name", "variants", "label"}
-# Front-matter / metadata keys whose values are names of people (extended by `metadata_keys:`).
-DEFAULT_METADATA_KEYS = (
-    "interviewee",
-    "interviewee_name",
-    "participant",
-    "participant_name",
-    "respondent",
-    "name",
-)
-NUMBER_RANGE = 9999  # numbered placeholders are 1..9999
+__all__ = [
+    "DEFAULT_METADATA_KEYS",
+    "Entity",
+    "Identifiers",
+    "OffsetMap",
+    "ProjectKey",
+    "PseudonymiseError",
+    "find_patterns",
+    "load_identifiers",
+    "load_key",
+    "map_offset",
+    "pseudonymise_text",
+    "redact_frame",
+    "redact_value",
+]
+
 KEY_BYTES = 32
-_LABEL_OK = re.compile(r"^[A-Z][A-Z_]{1,19}$")
-
-
-class PseudonymiseError(QualcodeError):
-    """The identifiers file, the key file or a pseudonymisation request is unusable."""
 
 
 # --- the project key ---------------------------------------------------------------------------
@@ -117,271 +118,6 @@ def _secret(key: ProjectKey | bytes) -> bytes:
     return key.secret if isinstance(key, ProjectKey) else bytes(key)
 
 
-# --- identifiers -------------------------------------------------------------------------------
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("’", "'")
-    return " ".join(text.casefold().split())
-
-
-@dataclass(frozen=True)
-class Entity:
-    """One listed identifier: its placeholder label, canonical name and every variant."""
-
-    label: str
-    name: str = field(repr=False)
-    variants: tuple[str, ...] = field(repr=False)
-    line: int | None = None
-
-
-class Identifiers:
-    """Listed identifiers (with variants), the allow-list of --check and metadata name keys."""
-
-    def __init__(
-        self,
-        entities: Sequence[Entity] = (),
-        *,
-        allow: Iterable[str] = (),
-        metadata_keys: Iterable[str] = DEFAULT_METADATA_KEYS,
-        path: Path | None = None,
-    ) -> None:
-        self.entities: tuple[Entity, ...] = tuple(entities)
-        self.allow = frozenset(_norm(a) for a in allow)
-        self.metadata_keys = tuple(dict.fromkeys(k.casefold() for k in metadata_keys))
-        self.path = path
-        self._by_variant: dict[str, int] = {}
-        for index, entity in enumerate(self.entities):
-            for variant in (entity.name, *entity.variants):
-                self._by_variant.setdefault(_norm(variant), index)
-        variants = sorted(self._by_variant, key=lambda v: (-len(v), v))
-        # A lookahead finds a match at every position, overlapping ones included, so that
-        # "suor Giovanna" and "Giovanna Pellegrini" both show up and merge into one stretch.
-        self._regex = (
-            re.compile(
-                r"(?<!\w)(?=((?:" + "|".join(_variant_regex(v) for v in variants) + r")(?!\w)))",
-                re.IGNORECASE,
-            )
-            if variants
-            else None
-        )
-        # A variant written with a capital only matches capitalised text ("Olivo", not "olivo").
-        self._capital = {
-            _norm(v): v[:1].isupper() for e in self.entities for v in (e.name, *e.variants)
-        }
-        self._numbers: dict[bytes, dict[int, int]] = {}
-
-    def __len__(self) -> int:
-        return len(self.entities)
-
-    def __repr__(self) -> str:  # never shows names
-        return f"Identifiers({len(self.entities)} entities, path={self.path})"
-
-    def with_names(self, names: Iterable[str], label: str = "PERSON") -> Identifiers:
-        """A copy with extra names (e.g. from metadata); a name already listed joins its entity.
-
-        A name of several words also brings each of its capitalised words of 3+ letters as a
-        variant ("Maria Rossi" -> "Maria", "Rossi"), since interviews rarely repeat full names.
-        """
-        entities = list(self.entities)
-        known = dict(self._by_variant)
-        for raw in names:
-            name = " ".join(str(raw).split())
-            if len(name) < 2 or _norm(name) in known:
-                continue
-            parts = tuple(
-                p for p in name.split() if len(p) >= 3 and p[:1].isupper() and _norm(p) not in known
-            )
-            variants = parts if len(name.split()) > 1 else ()
-            entities.append(Entity(label, name, (name, *variants)))
-            for v in (name, *variants):
-                known.setdefault(_norm(v), len(entities) - 1)
-        return Identifiers(
-            entities, allow=self.allow, metadata_keys=self.metadata_keys, path=self.path
-        )
-
-    def with_metadata(self, records: Iterable[Mapping[str, Any]]) -> Identifiers:
-        """A copy with the names found under `metadata_keys` in metadata records (dicts)."""
-        names: list[str] = []
-        for record in records:
-            for key, value in record.items():
-                if str(key).casefold() in self.metadata_keys and _present(value):
-                    names.extend(value if isinstance(value, (list, tuple)) else [value])
-        return self.with_names(str(n) for n in names if _present(n))
-
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        """(start, end, entity index) of every listed identifier in `text`."""
-        if self._regex is None:
-            return []
-        found: list[tuple[int, int, int]] = []
-        for match in self._regex.finditer(text):
-            hit = match.group(1)
-            key = _norm(hit)
-            index = self._by_variant.get(key)
-            if index is None or (self._capital.get(key) and not hit[:1].isupper()):
-                continue
-            start, end = match.start(1), match.end(1)
-            # Overlapping variants of one entity become one stretch.
-            if found and found[-1][2] == index and start <= found[-1][1]:
-                found[-1] = (found[-1][0], max(end, found[-1][1]), index)
-            else:
-                found.append((start, end, index))
-        return found
-
-    def placeholder(self, index: int, key: ProjectKey | bytes) -> str:
-        """`LABEL-N` of an entity: N from HMAC-SHA256 under the key, unique within the label."""
-        secret = _secret(key)
-        tag = hashlib.sha256(secret).digest()
-        if tag not in self._numbers:
-            self._numbers[tag] = _assign_numbers(self.entities, secret)
-        return f"{self.entities[index].label}-{self._numbers[tag][index]}"
-
-
-def _present(value: Any) -> bool:
-    return value is not None and value == value and str(value).strip() != ""
-
-
-def _variant_regex(variant: str) -> str:
-    parts = [re.escape(p).replace("'", "['’]") for p in variant.split(" ")]
-    return r"\s+".join(parts)
-
-
-def _assign_numbers(entities: Sequence[Entity], secret: bytes) -> dict[int, int]:
-    """Number each entity from its keyed hash; collisions within a label probe further."""
-
-    def number(entity: Entity, attempt: int) -> tuple[int, bytes]:
-        message = f"{entity.label}\x00{_norm(entity.name)}\x00{attempt}".encode()
-        digest = hmac.new(secret, message, hashlib.sha256).digest()
-        return int.from_bytes(digest[:8], "big") % NUMBER_RANGE + 1, digest
-
-    order = sorted(range(len(entities)), key=lambda i: number(entities[i], 0)[1])
-    taken: dict[str, set[int]] = {}
-    numbers: dict[int, int] = {}
-    for index in order:
-        entity = entities[index]
-        used = taken.setdefault(entity.label, set())
-        attempt = 0
-        value = number(entity, 0)[0]
-        while value in used:
-            attempt += 1
-            value = number(entity, attempt)[0]
-        used.add(value)
-        numbers[index] = value
-    return numbers
-
-
-def load_identifiers(path: str | Path) -> Identifiers:
-    """Read an identifiers YAML file (people/places/organisations, allow, metadata_keys).
-
-    Every problem is reported at once with its line; messages name positions such as
-    ``people[2]``, never the identifiers themselves. Raises PseudonymiseError.
-    """
-    from qualcode.codebook import _yaml_with_lines
-    from qualcode.errors import CodebookError
-
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise PseudonymiseError(
-            f"cannot read identifiers file ({exc.strerror})", file=path
-        ) from None
-    except UnicodeDecodeError:
-        raise PseudonymiseError("identifiers file is not valid UTF-8", file=path) from None
-    try:
-        data = _yaml_with_lines(text, path) if text.strip() else {}
-    except CodebookError as exc:
-        raise PseudonymiseError(problems=exc.problems) from None
-    problems: list[Problem] = []
-
-    def add(message: str, line: int | None) -> None:
-        problems.append(Problem(message, str(path), line))
-
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise PseudonymiseError(
-            "an identifiers file is a mapping (people:, places: ...)", file=path
-        )
-    for key in sorted((k for k in data if k not in FILE_KEYS), key=str):
-        add(f"unknown key '{key}' (allowed: {', '.join(sorted(FILE_KEYS))})", _line_of(data, key))
-    entities: list[Entity] = []
-    seen: dict[str, str] = {}
-    for section, label in SECTIONS.items():
-        items = data.get(section)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            add(f"'{section}' must be a list", _line_of(data, section))
-            continue
-        for i, item in enumerate(items):
-            where = f"{section}[{i}]"
-            line = getattr(item, "line", None) or _line_of(data, section)
-            entity = _parse_entry(item, label, where, line, add)
-            if entity is None:
-                continue
-            for variant in dict.fromkeys((entity.name, *entity.variants)):
-                other = seen.get(_norm(variant))
-                if other is not None and other != where:
-                    add(f"{where}: a variant is also listed under {other}", line)
-                seen[_norm(variant)] = where
-            entities.append(entity)
-    allow = _string_list(data, "allow", add)
-    keys = _string_list(data, "metadata_keys", add)
-    if problems:
-        raise PseudonymiseError(problems=problems)
-    return Identifiers(
-        entities, allow=allow, metadata_keys=(*DEFAULT_METADATA_KEYS, *keys), path=path
-    )
-
-
-def _line_of(mapping: Any, key: str) -> int | None:
-    lines = getattr(mapping, "key_lines", None)
-    return lines.get(key) if lines else getattr(mapping, "line", None)
-
-
-def _parse_entry(item: Any, label: str, where: str, line: int | None, add) -> Entity | None:
-    if isinstance(item, str):
-        item = {"name": item}
-    if not isinstance(item, dict):
-        add(f"{where}: an entry is a name or a mapping with name and variants", line)
-        return None
-    for key in sorted((k for k in item if k not in ENTRY_KEYS), key=str):
-        add(f"{where}: unknown key '{key}' (allowed: {', '.join(sorted(ENTRY_KEYS))})", line)
-    name = item.get("name")
-    if not isinstance(name, str) or len(name.strip()) < 2:
-        add(f"{where}: 'name' must be text of at least 2 characters", line)
-        return None
-    variants = item.get("variants") or []
-    if isinstance(variants, str):
-        variants = [variants]
-    if not isinstance(variants, list) or not all(isinstance(v, (str, int)) for v in variants):
-        add(f"{where}: 'variants' must be a list of texts", line)
-        return None
-    clean = [" ".join(str(v).split()) for v in variants]
-    if any(len(v) < 2 for v in clean):
-        add(f"{where}: every variant needs at least 2 characters", line)
-        return None
-    custom = item.get("label")
-    if custom is not None:
-        if not isinstance(custom, str) or not _LABEL_OK.match(custom):
-            add(f"{where}: label must be 2-20 capital letters or '_' (e.g. PLACE)", line)
-            return None
-        label = custom
-    name = " ".join(name.split())
-    return Entity(label, name, tuple(dict.fromkeys([name, *clean])), line)
-
-
-def _string_list(data: dict, key: str, add) -> list[str]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        add(f"'{key}' must be a list of texts", _line_of(data, key))
-        return []
-    return [str(v) for v in value]
-
-
 # --- pattern-based identifiers -----------------------------------------------------------------
 
 _MONTHS = (
@@ -400,57 +136,79 @@ _OMO = "[0-9LMNPQRSTUV]"  # a codice fiscale digit, or its omocodia letter
 
 # (label, regex, flags); checked by _valid below. Order does not matter: overlaps are resolved
 # by length.
-PATTERNS: tuple[tuple[str, str, int], ...] = (
-    ("EMAIL", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", 0),
+# (label, regex, flags, reach): each pattern needs an '@' (e-mails) or a digit (all others), and
+# is searched only in windows reaching `reach` = (before, after) characters around one. Overlaps
+# are resolved later by length.
+PATTERNS: tuple[tuple[str, str, int, tuple[int, int]], ...] = (
+    (
+        "EMAIL",
+        r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])",
+        0,
+        (80, 260),
+    ),
     (
         "PHONE",
         r"(?<![\w+])(?:(?:\+|00)\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){1,4}(?![\w+])",
         0,
+        (6, 24),
     ),
-    ("ID-NUMBER", r"(?<!\w)[XYZ][ -]?\d{7}[ -]?[A-Z](?!\w)", re.IGNORECASE),  # NIE
-    ("ID-NUMBER", r"(?<!\w)\d{8}[ -]?[A-Z](?!\w)", re.IGNORECASE),  # DNI / NIF
+    ("ID-NUMBER", r"(?<!\w)[XYZ][ -]?\d{7}[ -]?[A-Z](?!\w)", re.IGNORECASE, (3, 3)),  # NIE
+    ("ID-NUMBER", r"(?<!\w)\d{8}[ -]?[A-Z](?!\w)", re.IGNORECASE, (1, 3)),  # DNI / NIF
     (
         "ID-NUMBER",
         rf"(?<!\w)[A-Z]{{6}}{_OMO}{{2}}[ABCDEHLMPRST]{_OMO}{{2}}[A-Z]{_OMO}{{3}}[A-Z](?!\w)",
         0,
+        (7, 12),
     ),  # codice fiscale
-    ("ID-NUMBER", r"(?<!\w)(?:STP|ENI)[ -]?\d{13}(?!\w)", re.IGNORECASE),  # STP / ENI codes
-    ("ID-NUMBER", r"(?<!\w)[A-Z]{1,4}\d{6,14}(?!\w)", 0),  # passports, health cards (CIP, TSI)
-    ("ID-NUMBER", r"(?<![\w/])\d{2}[/ -]?\d{7,8}[/ -]?\d{2}(?![\w/])", 0),  # NUSS (Spain)
-    ("ID-NUMBER", r"(?<!\w)\d{10,20}(?!\w)", 0),  # tessera sanitaria, long card numbers
+    ("ID-NUMBER", r"(?<!\w)(?:STP|ENI)[ -]?\d{13}(?!\w)", re.IGNORECASE, (5, 1)),  # STP, ENI
+    ("ID-NUMBER", r"(?<!\w)[A-Z]{1,4}\d{6,14}(?!\w)", 0, (5, 1)),  # passports, health cards
+    ("ID-NUMBER", r"(?<![\w/])\d{2}[/ -]?\d{7,8}[/ -]?\d{2}(?![\w/])", 0, (1, 14)),  # NUSS
+    ("ID-NUMBER", r"(?<!\w)\d{10,20}(?!\w)", 0, (1, 1)),  # tessera sanitaria, card numbers
     (
         "ADDRESS",
         rf"(?<!\w)(?:{_STREET})\s+(?:[^\W\d][\w'’.-]*\s+){{0,5}}?[^\W\d][\w'’.-]*,?\s+"
         r"(?:n\.?\s?|nº\s?|n°\s?|núm\.?\s?|num\.?\s?|no\.\s?)?\d{1,4}"
-        r"(?:[ ]?[a-zA-Z](?!\w)|/\d{1,3})?(?!\d)",
+        r"(?:[ ]?[a-zA-Z](?!\w)|/(?:\d{1,3}|[a-zA-Z])(?!\w))?(?!\d)",
         re.IGNORECASE,
+        (160, 8),
     ),
     (
         "ADDRESS",
         r"(?<!\w)\d{1,4}[a-zA-Z]?,?\s+(?:[A-Z][\w'’.-]*\s+){1,4}"
         r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square|Place|Drive|Close)(?!\w)",
         0,
+        (1, 100),
     ),
     (
         "DATE",
         rf"(?<![\w/.-]){_DAY}[/.-](?:0?[1-9]|1[0-2])[/.-](?:19|20)?\d{{2}}(?![\w/-]|\.\d)",
         0,
+        (1, 12),
     ),
-    ("DATE", r"(?<![\w/.-])(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\w)", 0),
+    (
+        "DATE",
+        r"(?<![\w/.-])(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\w)",
+        0,
+        (1, 8),
+    ),
     (
         "DATE",
         rf"(?<!\w){_DAY}(?:º|°|st|nd|rd|th)?\s+(?:de\s+)?(?:{_MONTHS})\.?,?\s+(?:de[l]?\s+)?"
         r"(?:19|20)\d{2}(?!\w)",
         re.IGNORECASE,
+        (40, 40),
     ),
     (
         "DATE",
         rf"(?<!\w)(?:{_MONTHS})\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}(?!\w)",
         re.IGNORECASE,
+        (16, 16),
     ),
 )
 PATTERN_LABELS = ("EMAIL", "PHONE", "ID-NUMBER", "ADDRESS", "DATE")
-_COMPILED = tuple((label, re.compile(regex, flags)) for label, regex, flags in PATTERNS)
+_COMPILED = tuple(
+    (label, re.compile(regex, flags), reach) for label, regex, flags, reach in PATTERNS
+)
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 
@@ -472,14 +230,43 @@ def _valid(label: str, found: str) -> bool:
     return True
 
 
+_TRIGGERS = {"EMAIL": re.compile("@")}
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s")
+
+
+def _windows(text: str, triggers: list[tuple[int, int]], reach: tuple[int, int]):
+    """Merged stretches of `text` reaching around each trigger, ending at a white space."""
+    before, after = reach
+    windows: list[list[int]] = []
+    for first, last in triggers:
+        start, end = max(0, first - before), min(len(text), last + after)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    for window in windows:  # do not cut a word in two: a look-ahead would see its end
+        space = _SPACE.search(text, window[1], min(len(text), window[1] + 200))
+        window[1] = space.start() if space else min(len(text), window[1] + 200)
+    return windows
+
+
 def find_patterns(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, label) of every pattern-based identifier (overlaps not yet resolved)."""
-    found = []
-    for label, regex in _COMPILED:
-        for match in regex.finditer(text):
-            if _valid(label, match.group()):
-                found.append((match.start(), match.end(), label))
-    return found
+    """(start, end, label) of every pattern-based identifier (overlaps not yet resolved).
+
+    Each pattern is searched only in small windows around an '@' or a digit (look-behinds still
+    see the text before a window): most of an interview has neither, so 50 MB stay fast.
+    """
+    digits = [m.span() for m in _DIGITS.finditer(text)]
+    found: dict[tuple[int, int], str] = {}  # a stretch two patterns find: the first one's label
+    for label, regex, reach in _COMPILED:
+        trigger = _TRIGGERS.get(label)
+        spans = digits if trigger is None else [m.span() for m in trigger.finditer(text)]
+        for start, end in _windows(text, spans, reach):
+            for match in regex.finditer(text, start, end):
+                if _valid(label, match.group()):
+                    found.setdefault(match.span(), label)
+    return sorted((start, end, label) for (start, end), label in found.items())
 
 
 # --- replacing ---------------------------------------------------------------------------------
@@ -525,18 +312,29 @@ def map_offset(offset_map: OffsetMap, offset: int, *, end: bool = False) -> int:
 
 
 def _resolve(spans: list[tuple[int, int, int, Any]]) -> list[tuple[int, int, Any]]:
-    """Keep the longest of overlapping spans (then the earliest, then listed before patterns)."""
+    """Keep the longest of overlapping spans (then the earliest, then listed before patterns).
+
+    Spans are cut into groups that overlap among themselves, so the quadratic choice only
+    ever runs on a handful of spans; the result is sorted by start.
+    """
     kept: list[tuple[int, int, Any]] = []
-    starts: list[int] = []
+    group: list[tuple[int, int, int, Any]] = []
+    group_end = -1
+    for span in sorted(spans, key=lambda s: (s[0], s[1], s[2])):
+        if group and span[0] >= group_end:
+            kept += _longest_first(group)
+            group = []
+        group_end = max(group_end, span[1]) if group else span[1]
+        group.append(span)
+    return kept + _longest_first(group)
+
+
+def _longest_first(spans: list[tuple[int, int, int, Any]]) -> list[tuple[int, int, Any]]:
+    chosen: list[tuple[int, int, Any]] = []
     for start, end, _, what in sorted(spans, key=lambda s: (s[0] - s[1], s[0], s[2])):
-        i = bisect_right(starts, start)
-        if i > 0 and kept[i - 1][1] > start:
-            continue
-        if i < len(kept) and kept[i][0] < end:
-            continue
-        kept.insert(i, (start, end, what))
-        starts.insert(i, start)
-    return kept
+        if all(end <= a or start >= b for a, b, _ in chosen):
+            chosen.append((start, end, what))
+    return sorted(chosen, key=lambda c: c[0])
 
 
 _LABEL_AFTER = re.compile(r"[ \t]*:")
@@ -561,7 +359,7 @@ def pseudonymise_text(
     columns: list[list] = [[], [], [], [], []]
     position = new_length = 0
     for start, end, what in _resolve(candidates):
-        name = identifiers.placeholder(what, key) if isinstance(what, int) else what
+        name = identifiers.placeholder(what, _secret(key)) if isinstance(what, int) else what
         line_start = text.rfind("\n", 0, start) + 1
         label_position = not text[line_start:start].strip() and _LABEL_AFTER.match(text, end)
         placeholder = name if bare or label_position else f"[{name}]"
@@ -577,7 +375,7 @@ def pseudonymise_text(
 
 
 def redact_value(value: Any, identifiers: Identifiers, key: ProjectKey | bytes, *, bare=False):
-    """Pseudonymise a metadata value: text, a date, or (nested) lists of them; others as is."""
+    """Pseudonymise a metadata value: text, a date, or lists/mappings of them; others as is."""
     import datetime as dt
 
     if isinstance(value, str):
@@ -586,6 +384,8 @@ def redact_value(value: Any, identifiers: Identifiers, key: ProjectKey | bytes, 
         return pseudonymise_text(value.isoformat(), identifiers, key, bare=bare)[0]
     if isinstance(value, list):
         return [redact_value(v, identifiers, key, bare=bare) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v, identifiers, key, bare=bare) for k, v in value.items()}
     return value
 
 
@@ -648,5 +448,5 @@ def redact_frame(
 def _same_kind(column: pd.Series, values: list) -> pd.Series:
     import pandas as pd
 
-    dtype = column.dtype if str(column.dtype) == "string" else object
+    dtype = column.dtype if isinstance(column.dtype, pd.StringDtype) else object
     return pd.Series(values, index=column.index, dtype=dtype, name=column.name)

@@ -23,7 +23,13 @@ def read_meta_sheet(path: str | Path) -> dict[str, tuple[int, dict[str, str]]]:
         raise TranscriptError("metadata sheet not found", file=path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            try:
+                frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            except Exception as exc:  # a damaged .xlsx: BadZipFile, KeyError, ParseError...
+                raise TranscriptError(
+                    f"cannot read metadata sheet: not a readable .xlsx ({type(exc).__name__})",
+                    file=path,
+                ) from None
         elif path.suffix.lower() in (".csv", ".tsv"):
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
             frame = pd.read_csv(
@@ -83,8 +89,10 @@ def merge_meta(
             if current is not None and current.casefold() != value.casefold():
                 problems.append(
                     Problem(
-                        f"transcript '{transcript.id}', key '{key}': front matter of "
-                        f"{transcript.source_file} says '{current}', the sheet says '{value}'",
+                        # Values are not quoted: for keys such as `interviewee` they are
+                        # personal data, and error messages never carry content.
+                        f"transcript '{transcript.id}', key '{key}': the front matter of "
+                        f"{transcript.source_file} and the sheet give different values",
                         str(sheet_path),
                         line,
                     )

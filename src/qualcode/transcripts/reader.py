@@ -152,8 +152,11 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         raise TranscriptError(
             f"front matter is not valid YAML: {reason}", file=path, line=line
         ) from None
-    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
-        raise TranscriptError(f"front matter has an invalid value: {exc}", file=path) from None
+    except (ValueError, OverflowError):  # e.g. a date like 2025-13-45; never quote the value
+        raise TranscriptError(
+            "front matter has a value YAML cannot read (an impossible date like 2025-13-45?)",
+            file=path,
+        ) from None
     except RecursionError:
         raise TranscriptError("front matter is nested too deeply", file=path) from None
     if not isinstance(data, dict):
@@ -309,9 +312,14 @@ def read_text_transcript(
     """Read one .txt/.md transcript. Raises TranscriptError naming the file (and line)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        too_big = path.stat().st_size > MAX_TRANSCRIPT_BYTES  # refuse before reading it all
+        data = b"" if too_big else path.read_bytes()
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", file=path) from None
+    if too_big:
+        raise TranscriptError(
+            f"file is larger than {MAX_TRANSCRIPT_BYTES // (1024 * 1024)} MiB; split it", file=path
+        )
     text = decode_bytes(data, path, encoding)
     front, body, _ = split_front_matter(text, path)
     if not body.strip():
