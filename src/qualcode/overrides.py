@@ -156,75 +156,20 @@ def apply_overrides(
     *,
     strict: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    """Apply manual decisions to automatic codings.
+    """Apply manual decisions to automatic codings, for a whole corpus held in memory.
 
     Returns (kept automatic codings, manual codings as coder/segment_id/code/note rows,
-    overrides with `status` and `removed_auto`, warnings). Under
-    `strict`, orphan decisions raise OverrideError listing each with its file and line.
+    overrides with `status` and `removed_auto`, warnings). Under `strict`, orphan decisions
+    raise OverrideError listing each with its file and line.
     """
     import pandas as pd
 
-    known_segments = set(segments[m.SEGMENT_ID])
-    known_codes = set(codes)
-    auto = set(zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=False))
-    manual: dict[tuple[str, str, str], str] = {}
-    order = overrides.assign(
-        _ts=[
-            _parse_timestamp(t) or datetime.min.replace(tzinfo=timezone.utc)
-            for t in overrides[m.TIMESTAMP]
-        ]
-    ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
-    status: dict[int, str] = {}
-    removed_auto: dict[int, bool] = {}
-    for idx, row in zip(order.index, order.itertuples(index=False), strict=False):
-        seg, code, coder = getattr(row, m.SEGMENT_ID), getattr(row, m.CODE), getattr(row, m.CODER)
-        removed_auto[idx] = False
-        if seg not in known_segments:
-            status[idx] = STATUS_ORPHAN_SEGMENT
-            continue
-        if code not in known_codes:
-            status[idx] = STATUS_ORPHAN_CODE
-            continue
-        key = (coder, seg, code)
-        if getattr(row, m.ACTION) == m.ACTION_ADD:
-            status[idx] = STATUS_REDUNDANT if key in manual else STATUS_APPLIED
-            manual[key] = getattr(row, m.NOTE)
-            continue
-        changed = False
-        if (seg, code) in auto:
-            auto.discard((seg, code))
-            removed_auto[idx] = changed = True
-        if key in manual:
-            del manual[key]
-            changed = True
-        status[idx] = STATUS_APPLIED if changed else STATUS_REDUNDANT
-    result = overrides.copy()
-    result[m.STATUS] = (
-        pd.Series(status, dtype="object").reindex(result.index).fillna(STATUS_APPLIED)
-    )
-    result[REMOVED_AUTO] = pd.Series(removed_auto, dtype="bool").reindex(result.index).fillna(False)
-
-    warnings = []
-    orphans = result[result[m.STATUS].isin([STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE])]
-    problems = [
-        Problem(
-            f"override ({r[m.ACTION]} {r[m.CODE]} by {r[m.CODER]}) points to "
-            + (
-                f"segment '{r[m.SEGMENT_ID]}', which no longer exists"
-                if r[m.STATUS] == STATUS_ORPHAN_SEGMENT
-                else f"code '{r[m.CODE]}', which is not in the codebook"
-            ),
-            r[m.OVERRIDE_FILE],
-            int(r[m.OVERRIDE_LINE]),
-        )
-        for _, r in orphans.iterrows()
-    ]
-    if problems and strict:
-        raise OverrideError(problems=problems)
-    warnings.extend(str(p) for p in problems)
-
+    ledger = OverrideLedger(overrides, codes)
+    pairs = set(zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True))
+    kept, manual = ledger.apply(list(segments[m.SEGMENT_ID]), pairs)
+    decisions, warnings = ledger.finish(strict=strict)
     keep = [
-        pair in auto for pair in zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True)
+        pair in kept for pair in zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True)
     ]
     kept_auto = auto_codings.loc[pd.Series(keep, index=auto_codings.index, dtype=bool)]
     manual_rows = pd.DataFrame(
@@ -234,7 +179,7 @@ def apply_overrides(
         ],
         columns=[m.CODER, m.SEGMENT_ID, m.CODE, m.NOTE],
     )
-    return kept_auto, manual_rows, result, warnings
+    return kept_auto, manual_rows, decisions, warnings
 
 
 def append_override(
