@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 import typer
 
+from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
@@ -317,6 +319,8 @@ def quotes(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    pseudonymise: Path | None = PSEUDONYMISE_OPTION,
+    key_file: Path = KEY_FILE_OPTION,
 ) -> None:
     """Quotes: the coded segments of a code, matched words highlighted.
 
@@ -331,7 +335,8 @@ def quotes(
     from qualcode.cli.render import console, err_console
     from qualcode.export.tabular import format_for, quotes_markdown, write_text
 
-    run = _load(from_, text=True, where=where)
+    with redacted_folder(from_, pseudonymise, key_file) as folder:
+        run = _load(folder, text=True, where=where)
     found = find_quotes(
         run.segments,
         run.codings,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS, UNITS
 
 export_app = typer.Typer(
@@ -38,6 +39,8 @@ def export_qdpx(
         "--offsets",
         help="Unit of selection positions: codepoint (default) or utf16.",
     ),
+    pseudonymise: Path | None = PSEUDONYMISE_OPTION,
+    key_file: Path = KEY_FILE_OPTION,
 ) -> None:
     """Write a coded output folder as a REFI-QDA project (.qdpx).
 
@@ -50,7 +53,8 @@ def export_qdpx(
     from qualcode.cli.render import console, print_warning
     from qualcode.export.refi import export_qdpx as run
 
-    report = run(from_, output, name=name, offsets=offsets)
+    with redacted_folder(from_, pseudonymise, key_file) as folder:
+        report = run(folder, output, name=name or from_.name, offsets=offsets)
     for warning in report.warnings:
         print_warning(warning)
     console.print(

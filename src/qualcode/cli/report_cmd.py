@@ -21,6 +21,7 @@ from qualcode.cli.analyse_cmd import (
     _filters,
     _help,
 )
+from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
 
 Kind = Literal["freq", "cooccur", "matrix"]
 FigureFormat = Literal["svg", "png", "pdf"]
@@ -48,6 +49,8 @@ def report(
         "and tables only, for sharing outside the team.",
     ),
     title: Optional[str] = typer.Option(None, "--title", help="Page title."),  # noqa: UP045
+    pseudonymise: Optional[Path] = PSEUDONYMISE_OPTION,  # noqa: UP045
+    key_file: Path = KEY_FILE_OPTION,
 ) -> None:
     """A review report: one self-contained HTML file to open in any browser, offline.
 
@@ -63,10 +66,11 @@ def report(
     from qualcode.report import write_report
 
     selected = [c.strip() for item in codes or [] for c in item.split(",") if c.strip()]
-    path = write_report(
-        from_, output, codes=selected or None, max_quotes=max_quotes, quotes=not no_quotes,
-        title=title,
-    )  # fmt: skip
+    with redacted_folder(from_, pseudonymise, key_file) as folder:
+        path = write_report(
+            folder, output, codes=selected or None, max_quotes=max_quotes, quotes=not no_quotes,
+            title=title,
+        )  # fmt: skip
     err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     if not no_quotes and max_quotes:
         err_console.print(
