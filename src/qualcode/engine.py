@@ -25,16 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.codebook import Codebook, load_codebook
-from qualcode.errors import Problem, QualcodeError, TranscriptError
+from qualcode.errors import QualcodeError, TranscriptError
 from qualcode.matching import merge_spans
 from qualcode.sinks import RunStats, table_columns
-from qualcode.transcripts import (
-    Transcript,
-    find_transcript_files,
-    read_transcript,
-    segment_transcript,
-)
-from qualcode.transcripts.meta import merge_meta, read_meta_sheet
+from qualcode.transcripts import Transcript, read_transcript, segment_transcript
+from qualcode.transcripts.corpus import read_corpus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -334,40 +329,22 @@ def scan_transcripts(
     encoding: str,
 ) -> Scan:
     """Read every transcript once: collect every problem, merge the sheet, plan the jobs."""
-    files = find_transcript_files(inputs)
-    roots = [Path(p) for p in inputs if Path(p).is_dir()]
-    problems: list[Problem] = []
-    found: list[tuple[Transcript, Path | None]] = []
     timed = False
-    for path in files:
-        root = next((r for r in roots if r in path.parents), None)
-        try:
-            t = read_transcript(
-                path,
-                default_language=language,
-                interviewer_labels=interviewer_labels,
-                encoding=encoding,
-                root=root,
-            )
-        except TranscriptError as exc:
-            problems.extend(exc.problems)
-            continue
-        timed = timed or any(turn.start_time is not None for turn in t.turns)
-        found.append((replace(t, text="", turns=[]), root))
-    first: dict[str, Transcript] = {}
-    for t, _ in found:
-        if t.id in first:
-            problems.append(
-                Problem(f"duplicate transcript id '{t.id}' (also {first[t.id].path})", str(t.path))
-            )
-        else:
-            first[t.id] = t
-    if problems:
-        raise TranscriptError(problems=problems)
-    warnings: list[str] = []
+
+    def slim(transcript: Transcript) -> Transcript:
+        nonlocal timed
+        timed = timed or any(turn.start_time is not None for turn in transcript.turns)
+        return replace(transcript, text="", turns=[])
+
+    found, warnings = read_corpus(
+        inputs,
+        language=language,
+        meta=meta,
+        interviewer_labels=interviewer_labels,
+        encoding=encoding,
+        keep=slim,
+    )
     transcripts = [t for t, _ in found]
-    if meta is not None:
-        warnings.extend(merge_meta(transcripts, read_meta_sheet(meta), Path(meta)))
     found.sort(key=lambda item: (item[0].id, str(item[0].path)))
     jobs = [Job(t.path, root, t.id, t.language, dict(t.metadata)) for t, root in found]
     meta_keys = sorted({k for t in transcripts for k in t.metadata} - {m.COUNTRY, m.ROLE})

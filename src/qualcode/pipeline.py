@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.codebook import Codebook
-from qualcode.errors import Problem, TranscriptError
-from qualcode.transcripts import Transcript, find_transcript_files, read_transcript
-from qualcode.transcripts.meta import merge_meta, read_meta_sheet
+from qualcode.transcripts import Transcript
+from qualcode.transcripts.corpus import read_corpus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,38 +52,14 @@ def load_transcripts(
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    files = find_transcript_files(inputs)
-    roots = [Path(p) for p in inputs if Path(p).is_dir()]
-    transcripts: list[Transcript] = []
-    problems: list[Problem] = []
-    for path in files:
-        root = next((r for r in roots if r in path.parents), None)
-        try:
-            transcripts.append(
-                read_transcript(
-                    path,
-                    default_language=language,
-                    interviewer_labels=interviewer_labels,
-                    encoding=encoding,
-                    root=root,
-                )
-            )
-        except TranscriptError as exc:
-            problems.extend(exc.problems)
-    first: dict[str, Transcript] = {}
-    for t in transcripts:
-        if t.id in first:
-            problems.append(
-                Problem(f"duplicate transcript id '{t.id}' (also {first[t.id].path})", str(t.path))
-            )
-        else:
-            first[t.id] = t
-    if problems:
-        raise TranscriptError(problems=problems)
-    warnings: list[str] = []
-    if meta is not None:
-        warnings.extend(merge_meta(transcripts, read_meta_sheet(meta), Path(meta)))
-    return transcripts, warnings
+    found, warnings = read_corpus(
+        inputs,
+        language=language,
+        meta=meta,
+        interviewer_labels=interviewer_labels,
+        encoding=encoding,
+    )
+    return [t for t, _ in found], warnings
 
 
 def code_corpus(
