@@ -9,7 +9,7 @@ the start of a sentence gets the lemma of "presentamos" ("presentar").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -95,10 +95,6 @@ class LanguagePipeline:
         self._ensure_norms(docs)
         return docs
 
-    def lemma_sequence(self, phrase: str) -> list[str]:
-        """Lemmas of a phrase's tokens, as the text's tokens will carry them."""
-        return [t.norm_ for t in self.make_docs([phrase])[0]]
-
     # -- sentences ------------------------------------------------------------------------------
 
     def sentence_spans(self, text: str) -> list[tuple[int, int]]:
@@ -109,10 +105,6 @@ class LanguagePipeline:
             self._sentencizer = Sentencizer()
         doc = self._sentencizer(self.nlp.make_doc(text))
         return [(s.start_char, s.end_char) for s in doc.sents]
-
-    def iter_tokenize(self, texts: Iterable[str]) -> Iterator[Doc]:
-        """Bare tokenizer, for benchmarks: the baseline the coding pass is measured against."""
-        return (self.nlp.tokenizer(t) for t in texts)
 
 
 @cache
@@ -140,11 +132,6 @@ def _lemma_table(language: str):
     except (ValueError, OSError, ImportError):
         return None
     return lookups.get_table("lemma_lookup") if "lemma_lookup" in lookups.tables else None
-
-
-def has_lemma_table(language: str) -> bool:
-    """True when spacy-lookups-data has a lookup lemma table for the language."""
-    return _lemma_table(language) is not None
 
 
 _PIPELINES: dict[tuple[str, str | None], LanguagePipeline] = {}
