@@ -507,6 +507,7 @@ def codebook_table(codebook: Codebook):
                 "exclude": code.exclude,
                 "patterns": ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items())),
                 "exclusions": len(code.exclude_patterns),
+                "manual": code.manual,
             }
         )
     return pd.DataFrame(rows)

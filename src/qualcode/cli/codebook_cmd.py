@@ -18,30 +18,27 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
     from rich.table import Table
 
     from qualcode.cli.render import console
-    from qualcode.codebook import load_codebook
+    from qualcode.codebook import codebook_table, load_codebook
 
     book = load_codebook(file)
     table = Table(title=f"{book.name} {book.version}".strip(), header_style="bold", show_lines=True)
     for column in ("code", "definition", "include / exclude", "patterns"):
         table.add_column(column)
-    for code in book.codes:
-        counts: dict[str, int] = {}
-        for p in code.patterns:
-            counts[p.language] = counts.get(p.language, 0) + 1
-        patterns = ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items()))
-        if code.exclude_patterns:
-            patterns += f"\n{len(code.exclude_patterns)} exclusion(s)"
-        name = f"  {code.name}" if code.parent else f"[bold]{code.name}[/]"
+    for row in codebook_table(book).itertuples(index=False):
+        patterns = row.patterns
+        if row.exclusions:
+            patterns += f"\n{row.exclusions} exclusion(s)"
+        name = f"  {row.code}" if isinstance(row.parent, str) else f"[bold]{row.code}[/]"
         rules = "\n".join(
             x
             for x in (
-                f"+ {code.include}" if code.include else "",
-                f"- {code.exclude}" if code.exclude else "",
+                f"+ {row.include}" if row.include else "",
+                f"- {row.exclude}" if row.exclude else "",
             )
             if x
         )
         table.add_row(
-            name, code.definition, rules, patterns or ("manual" if code.manual else "parent")
+            name, row.definition, rules, patterns or ("manual" if row.manual else "parent")
         )
     console.print(table)
     n_patterns = sum(len(c.patterns) for c in book.codes)
