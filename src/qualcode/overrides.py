@@ -16,13 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode import models as m
+from qualcode.csvrows import CODER_OK, data_rows
 from qualcode.errors import OverrideError, Problem
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 REQUIRED = (m.SEGMENT_ID, m.CODE, m.ACTION)
 ACTIONS = (m.ACTION_ADD, m.ACTION_REMOVE)
-_CODER_OK = re.compile(r"^[\w.\-]+$")
 REMOVED_AUTO = "removed_auto"
 STATUS_APPLIED, STATUS_REDUNDANT = "applied", "redundant"
 STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE = "orphan_segment", "orphan_code"
@@ -87,45 +86,27 @@ def read_override_file(path: Path) -> tuple[list[dict], list[Problem]]:
             Problem(f"{'; '.join(parts)} (expected: {', '.join(m.OVERRIDE_COLUMNS)})", name, 1)
         ]
     rows = []
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                problems.append(
-                    Problem(f"expected {len(header)} fields, found {len(fields)}", name, line)
-                )
-                continue
-            row = dict(zip(header, (f.strip() for f in fields), strict=False))
-            for column in m.OVERRIDE_COLUMNS:
-                row.setdefault(column, "")
-            if not row[m.SEGMENT_ID]:
-                problems.append(Problem("empty segment_id", name, line))
-            if not row[m.CODE]:
-                problems.append(Problem("empty code", name, line))
-            if row[m.ACTION] not in ACTIONS:
-                problems.append(
-                    Problem(f"action '{row[m.ACTION]}' must be add or remove", name, line)
-                )
-            row[m.CODER] = row[m.CODER] or path.stem
-            if not _CODER_OK.match(row[m.CODER]):
-                problems.append(
-                    Problem(
-                        f"coder '{row[m.CODER]}' may only use letters, digits, _ . -", name, line
-                    )
-                )
-            try:
-                _parse_timestamp(row[m.TIMESTAMP])
-            except ValueError:
-                problems.append(
-                    Problem(f"timestamp '{row[m.TIMESTAMP]}' is not ISO 8601", name, line)
-                )
-            row[m.OVERRIDE_FILE] = path.as_posix()
-            row[m.OVERRIDE_LINE] = line
-            rows.append(row)
-    except csv.Error as exc:
-        problems.append(Problem(f"malformed CSV: {exc}", name, reader.line_num))
+    for line, row in data_rows(reader, header, name, problems):
+        for column in m.OVERRIDE_COLUMNS:
+            row.setdefault(column, "")
+        if not row[m.SEGMENT_ID]:
+            problems.append(Problem("empty segment_id", name, line))
+        if not row[m.CODE]:
+            problems.append(Problem("empty code", name, line))
+        if row[m.ACTION] not in ACTIONS:
+            problems.append(Problem(f"action '{row[m.ACTION]}' must be add or remove", name, line))
+        row[m.CODER] = row[m.CODER] or path.stem
+        if not CODER_OK.match(row[m.CODER]):
+            problems.append(
+                Problem(f"coder '{row[m.CODER]}' may only use letters, digits, _ . -", name, line)
+            )
+        try:
+            _parse_timestamp(row[m.TIMESTAMP])
+        except ValueError:
+            problems.append(Problem(f"timestamp '{row[m.TIMESTAMP]}' is not ISO 8601", name, line))
+        row[m.OVERRIDE_FILE] = path.as_posix()
+        row[m.OVERRIDE_LINE] = line
+        rows.append(row)
     return rows, problems
 
 
@@ -201,7 +182,7 @@ def append_override(
 
     if action not in ACTIONS:
         raise OverrideError(f"action '{action}' must be add or remove")
-    if not _CODER_OK.match(coder):
+    if not CODER_OK.match(coder):
         raise OverrideError(f"coder '{coder}' may only use letters, digits, _ . -")
     if not segment_id.strip() or not code.strip():
         raise OverrideError("segment id and code must not be empty")

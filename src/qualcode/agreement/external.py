@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode import models as m
+from qualcode.csvrows import CODER_OK, data_rows
 from qualcode.errors import AgreementError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
 EXTERNAL_COLUMNS = (m.TRANSCRIPT_ID, m.CODER, m.CODE, m.START, m.END)
-_CODER_OK = re.compile(r"^[\w.\-]+$")
 _INT = re.compile(r"^[+-]?\d+$")
 _MAX_LISTED = 12
 
@@ -66,23 +66,11 @@ def _read_rows(
         ]
     rows: list[dict] = []
     problems: list[Problem] = []
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                problems.append(
-                    Problem(f"expected {len(header)} fields, found {len(fields)}", name, line)
-                )
-                continue
-            row = {k: v.strip() for k, v in zip(header, fields, strict=True)}
-            found = _check_row(row, texts, codes)
-            problems.extend(Problem(p, name, line) for p in found)
-            if not found:
-                rows.append({**{c: row[c] for c in EXTERNAL_COLUMNS}, "file": name, "line": line})
-    except csv.Error as exc:
-        problems.append(Problem(f"malformed CSV: {exc}", name, reader.line_num))
+    for line, row in data_rows(reader, header, name, problems):
+        found = _check_row(row, texts, codes)
+        problems.extend(Problem(p, name, line) for p in found)
+        if not found:
+            rows.append({**{c: row[c] for c in EXTERNAL_COLUMNS}, "file": name, "line": line})
     return rows, problems
 
 
@@ -95,7 +83,7 @@ def _check_row(row: dict, texts: Mapping[str, str], codes: Collection[str]) -> l
         problems.append(f"unknown transcript '{transcript}' (not in the output folder)")
     if not coder:
         problems.append("empty coder")
-    elif not _CODER_OK.match(coder):
+    elif not CODER_OK.match(coder):
         problems.append(f"coder '{coder}' may only use letters, digits, _ . -")
     start, end = row[m.START], row[m.END]
     if not code:
