@@ -47,8 +47,15 @@ def test_without_the_option_the_identifiers_are_there(cli, coded: Path, tmp_path
 
 
 @pytest.mark.parametrize("command", ["quotes", "report", "qdpx"])
-def test_pseudonymise_removes_every_listed_identifier(cli, coded: Path, tmp_path: Path, command: str) -> None:
-    options = ["--pseudonymise", str(REPO / "identifiers.yaml"), "--key-file", str(tmp_path / "key")]
+def test_pseudonymise_removes_every_listed_identifier(
+    cli, coded: Path, tmp_path: Path, command: str
+) -> None:
+    options = [
+        "--pseudonymise",
+        str(REPO / "identifiers.yaml"),
+        "--key-file",
+        str(tmp_path / "key"),
+    ]
     if command == "quotes":
         target = tmp_path / "quotes.md"
         _run(cli, ["quotes", "--from", str(coded), "--code", "humanitarianism", "--code", "equity",
@@ -56,7 +63,9 @@ def test_pseudonymise_removes_every_listed_identifier(cli, coded: Path, tmp_path
         text = target.read_text(encoding="utf-8")
     elif command == "report":
         target = tmp_path / "report.html"
-        _run(cli, ["report", "--from", str(coded), "-o", str(target), "--max-quotes", "50", *options])
+        _run(
+            cli, ["report", "--from", str(coded), "-o", str(target), "--max-quotes", "50", *options]
+        )
         text = target.read_text(encoding="utf-8")
     else:
         target = tmp_path / "project.qdpx"
