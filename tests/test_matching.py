@@ -131,6 +131,6 @@ def test_anchored_matching_finds_exactly_what_spacys_matcher_finds(lang: str) ->
     ]
     assert len(texts) > 50
     fast = CodebookMatcher(book, pipeline).match_segments(texts)
-    plain = CodebookMatcher(book, pipeline, anchor=False).match_segments(texts)
+    plain = CodebookMatcher(book, pipeline, anchor=False, locate=False).match_segments(texts)
     assert fast == plain
     assert sum(len(x) for x in fast) > 10  # the comparison is not vacuous

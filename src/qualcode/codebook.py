@@ -133,7 +133,17 @@ class _LineList(list):
 def _yaml_with_lines(text: str, path: Path) -> Any:
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    try:
+        return _load_with_lines(text, path, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        # libyaml words its errors differently; the pure-Python parser gives the usual message.
+        return _load_with_lines(text, path, yaml.SafeLoader)
+
+
+def _load_with_lines(text: str, path: Path, base: type) -> Any:
+    import yaml
+
+    class Loader(base):  # type: ignore[misc,valid-type]
         pass
 
     def construct_mapping(loader: Loader, node: yaml.MappingNode) -> _LineDict:
@@ -166,6 +176,8 @@ def _yaml_with_lines(text: str, path: Path) -> Any:
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
+        if base is not yaml.SafeLoader:
+            raise
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or "invalid YAML"
         raise CodebookError(

@@ -10,12 +10,14 @@ overlaps an exclusion of its code (or any match, for scope: segment) is discarde
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from qualcode.anchoring import AnchoredPatterns
 from qualcode.codebook import MAX_WILDCARD, WILDCARD, Codebook, Pattern
+from qualcode.locate import Locator
 from qualcode.nlp import LanguagePipeline
 
 _LEMMA_KEYS = {"LEMMA"}
@@ -106,12 +108,18 @@ class CodebookMatcher:
     """All patterns of a codebook for one language, compiled for one pipeline."""
 
     def __init__(
-        self, codebook: Codebook, pipeline: LanguagePipeline, *, anchor: bool = True
+        self,
+        codebook: Codebook,
+        pipeline: LanguagePipeline,
+        *,
+        anchor: bool = True,
+        locate: bool = True,
     ) -> None:
         """Compile the codebook's patterns for `pipeline`'s language.
 
-        `anchor=False` puts every token pattern in one plain spaCy Matcher (slow with many
-        patterns; kept to check that anchoring changes no result).
+        `anchor=False` puts every token pattern in one plain spaCy Matcher, and `locate=False`
+        tokenizes and matches whole segments instead of the windows where a pattern could
+        match (both slower; kept to check that neither changes any result).
         """
         from spacy.matcher import Matcher, PhraseMatcher
 
@@ -129,6 +137,7 @@ class CodebookMatcher:
         self._by_key: dict[int, Pattern] = {}
         self.patterns = codebook.patterns_for(pipeline.language)
         used = {"lemma": False, "lower": False, "exact": False, "matcher": False}
+        located: list[tuple[str, list[dict[str, Any]]]] = []
         for pattern in self.patterns:
             key = vocab.strings.add(pattern.id)
             self._by_key[key] = pattern
@@ -143,31 +152,58 @@ class CodebookMatcher:
                 if not (anchor and self._anchored.add(pattern.id, tokens)):
                     self._matcher.add(pattern.id, [tokens])
                     used["matcher"] = True
+                located.append((pattern.id, tokens))
             else:
-                self._phrase[pattern.match].add(pattern.id, _phrase_docs(pattern, pipeline))
+                docs = _phrase_docs(pattern, pipeline)
+                self._phrase[pattern.match].add(pattern.id, docs)
                 used[pattern.match] = True
+                located.append((pattern.id, _phrase_tokens(pattern.match, docs)))
         self._active = [m for name, m in self._phrase.items() if used[name]]
         if used["matcher"]:
             self._active.append(self._matcher)
         self._anchored.freeze()
         if self._anchored:
             self._active.append(self._anchored)
+        self.locator: Locator | None = None
+        if locate and pipeline.model is None:
+            self.locator = Locator(
+                located,
+                pipeline.forms_of_norms,
+                pipeline.spanning_specials(),
+                pipeline.nlp.Defaults.stop_words,
+            )
 
     @property
     def empty(self) -> bool:
         return not self.patterns
 
     def match_segments(self, texts: Sequence[str]) -> list[list[Match]]:
-        """Match every segment text; returns, per segment, the surviving matches in text order."""
-        docs = self.pipeline.make_docs(texts)
-        return [self._match_doc(doc, text) for doc, text in zip(docs, texts, strict=False)]
+        """Match every segment text; returns, per segment, the surviving matches in text order.
 
-    def _match_doc(self, doc, text: str) -> list[Match]:
+        Only the windows of a segment where some pattern could match are tokenized (the rest
+        of the text is blanked out, so offsets do not move; see locate.py), and only matches
+        inside one window are kept: they are exactly the matches of the whole segment.
+        """
+        plans = [
+            self.locator.windows(text) if self.locator is not None else [(0, len(text))]
+            for text in texts
+        ]
+        wanted = [i for i, windows in enumerate(plans) if windows]
+        docs = self.pipeline.make_docs([_blank_outside(texts[i], plans[i]) for i in wanted])
+        doc_of = dict(zip(wanted, docs, strict=True))
+        return [self._match_doc(doc_of.get(i), text, plans[i]) for i, text in enumerate(texts)]
+
+    def _match_doc(self, doc, text: str, windows: list[tuple[int, int]]) -> list[Match]:
         raw: list[tuple[Pattern, int, int]] = []
-        for matcher in self._active:
-            for key, start, end in matcher(doc):
-                span = doc[start:end]
-                raw.append((self._by_key[key], span.start_char, span.end_char))
+        if doc is not None:
+            by_key = self._by_key
+            for matcher in self._active:
+                for key, start, end in matcher(doc):
+                    span = doc[start:end]
+                    raw.append((by_key[key], span.start_char, span.end_char))
+            if windows != [(0, len(text))]:
+                # A match reaching into blanked text is an artefact of the blanking.
+                raw = [(p, s, e) for p, s, e in raw if _inside_one(windows, s, e)]
         for pattern, regex in self._regexes:
             raw.extend(
                 (pattern, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
@@ -182,6 +218,33 @@ class CodebookMatcher:
         ]
         kept.sort(key=lambda m: (m.start, m.end, m.code, m.pattern_id))
         return kept
+
+
+def _inside_one(windows: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) lies inside one of the sorted, disjoint windows."""
+    index = bisect_right(windows, (start, float("inf"))) - 1
+    return index >= 0 and end <= windows[index][1]
+
+
+def _blank_outside(text: str, windows: list[tuple[int, int]]) -> str:
+    """`text` with every character outside the windows replaced by a space (same offsets)."""
+    if windows == [(0, len(text))]:
+        return text
+    parts, position = [], 0
+    for start, end in windows:
+        parts.append(" " * (start - position))
+        parts.append(text[start:end])
+        position = end
+    parts.append(" " * (len(text) - position))
+    return "".join(parts)
+
+
+def _phrase_tokens(match: str, docs: list) -> list[dict[str, Any]]:
+    """A phrase pattern as the token pattern it amounts to (what the locator reads)."""
+    if match == "lemma":
+        return [{"NORM": {"IN": sorted({d[i].norm_ for d in docs})}} for i in range(len(docs[0]))]
+    attr = "LOWER" if match == "lower" else "ORTH"
+    return [{attr: t.lower_ if match == "lower" else t.text} for t in docs[0]]
 
 
 def _excluded(code: str, start: int, end: int, exclusions: list[tuple[Pattern, int, int]]) -> bool:

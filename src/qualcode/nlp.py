@@ -61,6 +61,39 @@ class LanguagePipeline:
             lemma = self._table.get(form)
         return (lemma or low).lower()
 
+    def forms_of_norms(self, values: set[str]) -> dict[str, set[str]]:
+        """Every word form (lower-cased) whose token NORM can be one of `values`.
+
+        The lookup table read backwards, plus the pieces of tokenizer special cases that carry
+        their own NORM (English "n't" -> "not"). A form not in the table is its own NORM; the
+        value itself is always included by the caller.
+        """
+        from spacy.attrs import NORM, ORTH
+
+        found: dict[str, set[str]] = {v: set() for v in values}
+        if self._table is not None:
+            for form, lemma in self._table.items():
+                hit = found.get(lemma.lower())
+                if hit is not None:
+                    hit.add(form.lower())
+        for pieces in self.nlp.tokenizer.rules.values():
+            for piece in pieces:
+                norm = piece.get(NORM, piece.get("NORM"))
+                orth = piece.get(ORTH, piece.get("ORTH"))
+                if isinstance(norm, str) and isinstance(orth, str):
+                    hit = found.get(norm.lower())
+                    if hit is not None:
+                        hit.add(orth.lower())
+        return found
+
+    def spanning_specials(self) -> list[str]:
+        """Tokenizer special cases that contain whitespace (Spanish 'EE. UU.')."""
+        return sorted(
+            key
+            for key in self.nlp.tokenizer.rules
+            if any(c.isspace() for c in key) and not key.isspace()
+        )
+
     def _ensure_norms(self, docs: list[Doc]) -> None:
         """Store the lemma of every not-yet-seen word form on its lexeme (NORM)."""
         import numpy as np

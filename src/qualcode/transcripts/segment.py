@@ -10,7 +10,6 @@ capitalisation does not change it either.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from qualcode.transcripts.reader import Transcript
 
 SentenceSplitter = Callable[[str, str], list[tuple[int, int]]]
 
-_WS = re.compile(r"\s+")
 _UNIT_LETTER = {"turn": "t", "paragraph": "p", "sentence": "s"}
 
 
@@ -43,12 +41,18 @@ class SegmentRecord:
 
 def normalise_for_id(text: str) -> str:
     """The form of a segment's text that its id is hashed from."""
-    return _WS.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
+    # str.split() and str.strip() split on exactly the characters of regex \s: runs collapse
+    # to one space, the ends are trimmed.
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def stable_segment_id(transcript_id: str, unit: str, text: str, occurrence: int = 1) -> str:
     """Id of the `occurrence`-th segment with this normalised text in this transcript."""
-    digest = hashlib.sha1(normalise_for_id(text).encode("utf-8")).hexdigest()[:10]
+    return _id_from_normalised(transcript_id, unit, normalise_for_id(text), occurrence)
+
+
+def _id_from_normalised(transcript_id: str, unit: str, normalised: str, occurrence: int) -> str:
+    digest = hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:10]
     base = f"{transcript_id}.{_UNIT_LETTER[unit]}.{digest}"
     return base if occurrence == 1 else f"{base}-{occurrence}"
 
@@ -92,7 +96,7 @@ def segment_transcript(
         seen[key] = seen.get(key, 0) + 1
         records.append(
             SegmentRecord(
-                segment_id=stable_segment_id(transcript.id, unit, text, seen[key]),
+                segment_id=_id_from_normalised(transcript.id, unit, key, seen[key]),
                 transcript_id=transcript.id,
                 unit=unit,
                 index=index,
