@@ -21,6 +21,9 @@ from qualcode.locate import Locator
 from qualcode.nlp import LanguagePipeline
 
 _LEMMA_KEYS = {"LEMMA"}
+# Windows of a segment are joined by a whitespace character that is no tokenizer special case:
+# a special case ("\n" is one) switches off spaCy's tokenizer cache for the rest of the doc.
+_JOINERS = "\r\x0b\x0c\u2028\u2029"
 _STRING_PREDICATES = {"IN", "NOT_IN", "==", "!="}
 
 
@@ -165,7 +168,11 @@ class CodebookMatcher:
         if self._anchored:
             self._active.append(self._anchored)
         self.locator: Locator | None = None
-        if locate and pipeline.model is None:
+        self._joiner = _JOINERS[0]  # unused while every segment is one window
+        rules = pipeline.nlp.tokenizer.rules or {}
+        joiners = [c for c in _JOINERS if c not in rules]
+        if locate and pipeline.model is None and joiners:
+            self._joiner = joiners[0]
             self.locator = Locator(
                 located,
                 pipeline.forms_of_norms,
@@ -180,16 +187,19 @@ class CodebookMatcher:
     def match_segments(self, texts: Sequence[str]) -> list[list[Match]]:
         """Match every segment text; returns, per segment, the surviving matches in text order.
 
-        Only the windows of a segment where some pattern could match are tokenized (the rest
-        of the text is blanked out, so offsets do not move; see locate.py), and only matches
-        inside one window are kept: they are exactly the matches of the whole segment.
+        Only the windows of a segment where some pattern could match are tokenized and matched
+        (see locate.py): joined by a break (a carriage return) into one doc per segment, and only matches
+        inside one window are kept, at their offsets in the segment. They are exactly the
+        matches of the whole segment.
         """
         plans = [
             self.locator.windows(text) if self.locator is not None else [(0, len(text))]
             for text in texts
         ]
         wanted = [i for i, windows in enumerate(plans) if windows]
-        docs = self.pipeline.make_docs([_blank_outside(texts[i], plans[i]) for i in wanted])
+        docs = self.pipeline.make_docs(
+            [self._joiner.join(texts[i][s:e] for s, e in plans[i]) for i in wanted]
+        )
         doc_of = dict(zip(wanted, docs, strict=True))
         return [self._match_doc(doc_of.get(i), text, plans[i]) for i, text in enumerate(texts)]
 
@@ -197,13 +207,14 @@ class CodebookMatcher:
         raw: list[tuple[Pattern, int, int]] = []
         if doc is not None:
             by_key = self._by_key
-            for matcher in self._active:
-                for key, start, end in matcher(doc):
-                    span = doc[start:end]
-                    raw.append((by_key[key], span.start_char, span.end_char))
-            if windows != [(0, len(text))]:
-                # A match reaching into blanked text is an artefact of the blanking.
-                raw = [(p, s, e) for p, s, e in raw if _inside_one(windows, s, e)]
+            found = [
+                (by_key[key], doc[start:end]) for m in self._active for key, start, end in m(doc)
+            ]
+            if len(windows) == 1:
+                shift = windows[0][0]
+                raw = [(p, shift + span.start_char, shift + span.end_char) for p, span in found]
+            else:
+                raw = _back_to_segment(found, windows)
         for pattern, regex in self._regexes:
             raw.extend(
                 (pattern, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
@@ -220,23 +231,24 @@ class CodebookMatcher:
         return kept
 
 
-def _inside_one(windows: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether [start, end) lies inside one of the sorted, disjoint windows."""
-    index = bisect_right(windows, (start, float("inf"))) - 1
-    return index >= 0 and end <= windows[index][1]
+def _back_to_segment(found: list, windows: list[tuple[int, int]]) -> list:
+    """(pattern, span in the joined windows) -> (pattern, start, end in the segment).
 
-
-def _blank_outside(text: str, windows: list[tuple[int, int]]) -> str:
-    """`text` with every character outside the windows replaced by a space (same offsets)."""
-    if windows == [(0, len(text))]:
-        return text
-    parts, position = [], 0
+    A span reaching over the break between two windows exists only in the joined text and
+    is dropped.
+    """
+    starts, position = [], 0
     for start, end in windows:
-        parts.append(" " * (start - position))
-        parts.append(text[start:end])
-        position = end
-    parts.append(" " * (len(text) - position))
-    return "".join(parts)
+        starts.append(position)
+        position += end - start + 1
+    raw = []
+    for pattern, span in found:
+        index = bisect_right(starts, span.start_char) - 1
+        window_start, window_end = windows[index]
+        shift = window_start - starts[index]
+        if span.end_char + shift <= window_end:
+            raw.append((pattern, span.start_char + shift, span.end_char + shift))
+    return raw
 
 
 def _phrase_tokens(match: str, docs: list) -> list[dict[str, Any]]:
