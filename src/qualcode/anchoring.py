@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from itertools import product
 from typing import Any
 
 ATTRS = ("NORM", "LOWER", "ORTH")  # columns of the per-doc attribute array, in this order
 _ALIASES = {"TEXT": "ORTH"}
 _REQUIRED_OPS = (None, "+")
+MAX_OPTIONAL = 6  # more optional tokens than this (64 variants) go to spaCy's Matcher
 
 
 def token_length_bounds(token: dict[str, Any]) -> int | None:
@@ -69,6 +71,18 @@ def _hashable_values(token: dict[str, Any]) -> tuple[str, list[str] | re.Pattern
     return regex
 
 
+def expected_hits(word: str, common: Collection[str]) -> float:
+    """A rough guess of how often `word` occurs, to find patterns by their rarest token.
+
+    Each further letter makes a string several times rarer (the locator searches words as
+    substrings, so 'port' is also found in 'support'); stop words are many times more frequent
+    than other words of their length, and one- or two-letter strings are everywhere.
+    """
+    if len(word) <= 2:
+        return 100.0
+    return (20.0 if word in common else 1.0) * 4.0 ** (4 - min(len(word), 9))
+
+
 def choose_anchor(
     tokens: list[dict[str, Any]], stop_words: Collection[str]
 ) -> tuple[int, str, list[str], int, int | None] | None:
@@ -90,10 +104,9 @@ def choose_anchor(
             continue
         attr, values = found
         if isinstance(values, re.Pattern):
-            score = (50, index)  # a word-form regex: usually selective, but costs a test per form
+            score = (2.0, index)  # a word-form regex: usually selective, but costs a test per form
         else:
-            common = sum(1 for v in values if v.lower() in stop_words or len(v) <= 2)
-            score = (common * 100 + len(values), index)
+            score = (sum(expected_hits(v.casefold(), stop_words) for v in values), index)
         if best is None or score < best[0]:
             after = _span_bound(tokens[index + 1 :])
             if token.get("OP") == "+":
@@ -115,9 +128,10 @@ class AnchoredPatterns:
         self._matchers: list[Any] = []
         self._reach: list[tuple[int, int | None]] = []
         self._requirements: list[list[tuple[int, frozenset[int]]]] = []
-        # Fixed-length patterns of plain value tests are verified by set lookups, exactly as
-        # spaCy would (equality / IN on one attribute per token), without a Matcher call.
-        self._direct: list[list[tuple[int, frozenset[int]]] | None] = []
+        # Patterns of plain value tests (optional tokens allowed) are verified by lookups, as
+        # spaCy would, without a Matcher call; see _direct_form.
+        self._direct: list[list[tuple[int, list[list[tuple[int, Any]]]]] | None] = []
+        self._regex_tests: list[tuple[re.Pattern[str], dict[int, bool]]] = []
         self._keys: list[int] = []
         self._anchor_index: list[int] = []
         # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
@@ -145,7 +159,7 @@ class AnchoredPatterns:
                     (column, frozenset(self.vocab.strings.add(v) for v in found[1]))
                 )
         self._requirements.append(requirements)
-        self._direct.append(self._direct_form(tokens))
+        self._direct.append(self._direct_form(tokens, anchor_index))
         self._keys.append(self.vocab.strings.add(key))
         self._anchor_index.append(anchor_index)
         matcher = Matcher(self.vocab)
@@ -160,18 +174,73 @@ class AnchoredPatterns:
             self._add_anchor(attr, value, position)
         return True
 
-    def _direct_form(self, tokens: list[dict[str, Any]]) -> list[tuple[int, frozenset[int]]] | None:
-        form = []
+    def _direct_form(
+        self, tokens: list[dict[str, Any]], anchor_index: int
+    ) -> list[tuple[int, list[list[tuple[int, Any]]]]] | None:
+        """The pattern as fixed-length variants checked by lookups, or None if it needs a Matcher.
+
+        A pattern whose tokens are required or optional ('?') and test only NORM/LOWER/ORTH by
+        value, list or REGEX (or nothing: a wildcard) matches exactly the spans matched by one
+        of its variants -- each optional token kept or left out -- which is also what spaCy's
+        Matcher returns for it. Each variant is (the anchor's position in it, per-token checks);
+        a check is (column, allowed string ids) or (column, index of a regex).
+        """
+        optional = [i for i, t in enumerate(tokens) if t.get("OP") == "?"]
+        if len(optional) > MAX_OPTIONAL or any(t.get("OP") not in (None, "?") for t in tokens):
+            return None
+        checks = []
         for token in tokens:
-            if token.get("OP") is not None or len(token) != 1:
-                return None
-            found = _hashable_values(token)
-            if found is None or isinstance(found[1], re.Pattern):
-                return None
-            form.append(
-                (ATTRS.index(found[0]), frozenset(self.vocab.strings.add(v) for v in found[1]))
-            )
-        return form
+            token_checks: list[tuple[int, Any]] = []
+            for key, value in token.items():
+                if key == "OP":
+                    continue
+                attr = _ALIASES.get(str(key), str(key))
+                if attr not in ATTRS:
+                    return None
+                column = ATTRS.index(attr)
+                if isinstance(value, str):
+                    token_checks.append((column, frozenset([self.vocab.strings.add(value)])))
+                elif isinstance(value, dict) and len(value) == 1 and "IN" in value:
+                    if not all(isinstance(v, str) for v in value["IN"]):
+                        return None
+                    allowed = frozenset(self.vocab.strings.add(v) for v in value["IN"])
+                    token_checks.append((column, allowed))
+                elif isinstance(value, dict) and len(value) == 1 and "REGEX" in value:
+                    if not isinstance(value["REGEX"], str):
+                        return None
+                    token_checks.append((column, self._regex_check(value["REGEX"])))
+                else:
+                    return None
+            checks.append(token_checks)
+        variants = []
+        for kept in product((True, False), repeat=len(optional)):
+            dropped = {i for i, keep in zip(optional, kept, strict=True) if not keep}
+            if anchor_index in dropped:
+                continue
+            positions = [i for i in range(len(tokens)) if i not in dropped]
+            variants.append((positions.index(anchor_index), [checks[i] for i in positions]))
+        return variants
+
+    def _regex_check(self, pattern: str) -> int:
+        """Index of a regex check; its results are cached per string id."""
+        self._regex_tests.append((re.compile(pattern), {}))
+        return len(self._regex_tests) - 1
+
+    def _passes(self, checks, columns: list[list[int]], index: int) -> bool:
+        """Whether token `index` passes every check of one pattern token."""
+        for column, test in checks:
+            value = columns[column][index]
+            if isinstance(test, frozenset):
+                if value not in test:
+                    return False
+                continue
+            regex, cache = self._regex_tests[test]
+            hit = cache.get(value)
+            if hit is None:
+                hit = cache[value] = regex.search(self.vocab.strings[value]) is not None
+            if not hit:
+                return False
+        return True
 
     def _add_anchor(self, attr: str, value: str, pattern: int) -> None:
         from spacy.matcher import PhraseMatcher
@@ -229,27 +298,29 @@ class AnchoredPatterns:
         found: set[tuple[int, int, int]] = set()
         n = len(doc)
         for pattern, position in sorted(candidates):
-            direct = self._direct[pattern]
-            if direct is not None:
-                start = position - self._anchor_index[pattern]
-                end = start + len(direct)
-                if (
-                    start >= 0
-                    and end <= n
-                    and all(
-                        columns[column][start + i] in allowed
-                        for i, (column, allowed) in enumerate(direct)
-                    )
-                ):
-                    found.add((self._keys[pattern], start, end))
-                continue
             before, after = self._reach[pattern]
             start = max(0, position - before)
             end = n if after is None else min(n, position + 1 + after)
-            if not all(
+            direct = self._direct[pattern]
+            if (direct is None or len(direct) > 1) and not all(
                 not required.isdisjoint(columns[column][start:end])
                 for column, required in self._requirements[pattern]
             ):
+                continue
+            if direct is not None:
+                key = self._keys[pattern]
+                for anchor_at, checks in direct:
+                    first = position - anchor_at
+                    last = first + len(checks)
+                    if (
+                        first >= 0
+                        and last <= n
+                        and all(
+                            self._passes(token_checks, columns, first + i)
+                            for i, token_checks in enumerate(checks)
+                        )
+                    ):
+                        found.add((key, first, last))
                 continue
             for key, s, e in self._matchers[pattern](doc[start:end]):
                 # Keep matches that contain the anchor; others are found from their own anchor.

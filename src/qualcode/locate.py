@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from qualcode.anchoring import token_length_bounds
+from qualcode.anchoring import expected_hits, token_length_bounds
 
 Window = tuple[int, int]
 # Token attributes that depend only on the word form (or are the operator): a pattern using only
@@ -336,7 +336,7 @@ class Locator:
                     needles.update(f.casefold() for v in values for f in forms.get(v, ()))
                 if not needles or any(not n or any(c.isspace() for c in n) for n in needles):
                     continue
-                cost = sum(_expected_hits(n, common) for n in needles)
+                cost = sum(expected_hits(n, common) for n in needles)
                 if best is None or cost < best[0]:
                     best = (cost, index, needles)
         if best is None:
@@ -392,18 +392,6 @@ class Locator:
             if not extra:
                 return spans
             spans = _merge(spans + extra)
-
-
-def _expected_hits(needle: str, common: set[str]) -> float:
-    """A rough guess of how often `needle` occurs in text, to pick the rarest token to find.
-
-    Each further letter makes a string several times rarer (it is searched as a substring, so
-    'port' is also found in 'support'); stop words are many times more frequent than other words
-    of their length, and one- or two-letter strings are everywhere.
-    """
-    if len(needle) <= 2:
-        return 100.0
-    return (20.0 if needle in common else 1.0) * 4.0 ** (4 - min(len(needle), 9))
 
 
 def _token_options(token: dict[str, Any]) -> list[tuple[str, list[str]]]:
