@@ -4,9 +4,10 @@
 
 1. a scan reads every transcript once to validate it (all problems reported together), merge
    the participant sheet and learn the metadata columns -- keeping no transcript text;
-2. each transcript is then read, segmented and auto-coded by a worker (this process,
-   ``workers`` local processes, or a Dask cluster), and the main process applies the coders'
-   decisions to it and hands its rows to a sink, in a fixed order;
+2. each transcript is then read, segmented, auto-coded and given its coders' decisions (the
+   ledger hands each job the decisions on its segments) by a worker -- this process,
+   ``workers`` local processes, or a Dask cluster; the main process records what happened to
+   the decisions and hands the rows to a sink, in a fixed order;
 3. the sink writes Parquet row groups and CSV as rows arrive (`FolderSink`) or collects
    DataFrames (`MemorySink`), so memory does not grow with the corpus.
 
@@ -27,6 +28,7 @@ from qualcode import models as m
 from qualcode.codebook import Codebook, load_codebook
 from qualcode.errors import QualcodeError, TranscriptError
 from qualcode.matching import merge_spans
+from qualcode.overrides import Decision, Outcome, decide
 from qualcode.sinks import RunStats, table_columns
 from qualcode.transcripts import Transcript, read_transcript, segment_transcript
 from qualcode.transcripts.corpus import read_corpus
@@ -39,6 +41,7 @@ ENGINES = ("local", "dask")
 # With fewer transcripts than this, starting worker processes (each loads spaCy and the lemma
 # tables, ~2 s) costs more than it saves; `workers=0` then codes in this process.
 AUTO_PARALLEL_MIN_JOBS = 32
+CHUNK = 8  # most transcripts per task sent to a worker process
 
 
 # --- what one transcript yields ------------------------------------------------------------------
@@ -53,6 +56,7 @@ class Job:
     transcript_id: str
     language: str
     metadata: dict[str, str]
+    decisions: tuple[Decision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,15 @@ class Settings:
     default_language: str
     interviewer_labels: tuple[str, ...]
     encoding: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def parents(self) -> dict[str, str | None]:
         return {c.name: c.parent for c in self.book.codes}
+
+    @property
+    def code_rank(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.book.code_names)}
 
 
 @dataclass
@@ -79,6 +88,17 @@ class Coded:
     transcript: dict[str, Any]
     segments: list[dict[str, Any]]
     codings: list[dict[str, Any]]
+    uncoded_language: str | None = None
+
+
+@dataclass
+class Finished:
+    """A coded transcript with the coders' decisions applied: its rows as the tables want them."""
+
+    transcript: dict[str, Any]
+    segments: list[dict[str, Any]]
+    codings: list[dict[str, Any]]
+    outcome: Outcome
     uncoded_language: str | None = None
 
 
@@ -202,13 +222,13 @@ def _init_worker(settings: Settings) -> None:
     _WORKER_SETTINGS = settings
 
 
-def _code_in_worker(job: Job) -> Coded:
+def _code_chunk_in_worker(jobs: list[Job]) -> list[Finished]:
     assert _WORKER_SETTINGS is not None
-    return code_job(job, _WORKER_SETTINGS)
+    return [finish_job(job, _WORKER_SETTINGS) for job in jobs]
 
 
-def _code_chunk(jobs: list[Job], settings: Settings) -> list[Coded]:
-    return [code_job(job, settings) for job in jobs]
+def _code_chunk(jobs: list[Job], settings: Settings) -> list[Finished]:
+    return [finish_job(job, settings) for job in jobs]
 
 
 def run_jobs(
@@ -218,8 +238,8 @@ def run_jobs(
     workers: int = 1,
     engine: str = "local",
     scheduler: str | None = None,
-) -> Iterator[Coded]:
-    """Yield each job's Coded result in job order, whatever the engine."""
+) -> Iterator[Finished]:
+    """Yield each job's finished transcript in job order, whatever the engine."""
     if workers <= 0:  # auto: every core, when the corpus is large enough to pay for starting them
         workers = default_workers() if len(jobs) >= AUTO_PARALLEL_MIN_JOBS else 1
     if engine == "dask":
@@ -227,7 +247,7 @@ def run_jobs(
         return
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            yield code_job(job, settings)
+            yield finish_job(job, settings)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -243,10 +263,17 @@ def run_jobs(
             # An unknown language is reported with its file name when a worker meets it.
             with contextlib.suppress(QualcodeError):
                 _matcher_for(settings, get_pipeline(language, settings.spacy_model))
+    # Several transcripts per task, several tasks per worker in flight: a worker must never
+    # wait for the main process (busy writing tables) to hand it its next transcript.
+    size = max(1, min(CHUNK, len(jobs) // (workers * 8)))
+    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
     ) as pool:
-        yield from _in_order(lambda job: pool.submit(_code_in_worker, job), jobs, workers * 4)
+        for finished in _in_order(
+            lambda chunk: pool.submit(_code_chunk_in_worker, chunk), chunks, workers * 4
+        ):
+            yield from finished
 
 
 def _in_order(submit: Callable[[Any], Any], items: Sequence[Any], window: int) -> Iterator[Any]:
@@ -274,7 +301,7 @@ def _in_order(submit: Callable[[Any], Any], items: Sequence[Any], window: int) -
 
 def _run_dask(
     jobs: Sequence[Job], settings: Settings, workers: int, scheduler: str | None
-) -> Iterator[Coded]:
+) -> Iterator[Finished]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -354,44 +381,54 @@ def scan_transcripts(
     return Scan(jobs, meta_keys, timed, warnings, missing)
 
 
-def _finish_transcript(
-    coded: Coded, ledger, order: dict[str, int], parents: dict[str, str | None], columns: list[str]
-) -> list[dict]:
-    """Apply decisions to one transcript's auto codings; rows sorted as the table wants them."""
+def finish_job(job: Job, settings: Settings) -> Finished:
+    """Code one transcript and apply its coders' decisions: the rows to write, in table order."""
+    coded = code_job(job, settings)
+    columns = settings.columns
     segments = coded.segments
     auto_pairs = {(c[m.SEGMENT_ID], c[m.CODE]) for c in coded.codings}
     codings = coded.codings
-    if ledger is not None:
-        kept, manual = ledger.apply([s[m.SEGMENT_ID] for s in segments], auto_pairs)
+    outcome: Outcome = {}
+    parents = settings.parents
+    if job.decisions:
+        kept, manual, outcome = decide(
+            job.decisions, [s[m.SEGMENT_ID] for s in segments], auto_pairs, set(parents)
+        )
         codings = [c for c in codings if (c[m.SEGMENT_ID], c[m.CODE]) in kept]
-        if manual:
-            by_id = {s[m.SEGMENT_ID]: s for s in segments}
-            for (coder, seg, code), note in manual.items():
-                segment = by_id[seg]
-                row = {c: segment.get(c) for c in columns if c in segment and c != m.TEXT}
-                row.update(
-                    {
-                        m.CODE: code,
-                        m.PARENT: parents.get(code),
-                        m.SOURCE: m.SOURCE_MANUAL,
-                        m.CODER: coder,
-                        m.MATCHED_TEXT: None,
-                        m.PATTERN_ID: None,
-                        m.MATCH_SPANS: None,
-                        m.NOTE: note,
-                    }
-                )
-                codings.append(row)
+        by_id = {s[m.SEGMENT_ID]: s for s in segments}
+        for (coder, seg, code), note in manual.items():
+            segment = by_id[seg]
+            row = {c: segment[c] for c in columns[m.CODINGS_FILE] if c in segment and c != m.TEXT}
+            row.update(
+                {
+                    m.CODE: code,
+                    m.PARENT: parents.get(code),
+                    m.SOURCE: m.SOURCE_MANUAL,
+                    m.CODER: coder,
+                    m.MATCHED_TEXT: None,
+                    m.PATTERN_ID: None,
+                    m.MATCH_SPANS: None,
+                    m.NOTE: note,
+                }
+            )
+            codings.append(row)
     index = {s[m.SEGMENT_ID]: s[m.SEGMENT_INDEX] for s in segments}
+    rank = settings.code_rank
     codings.sort(
         key=lambda c: (
             index[c[m.SEGMENT_ID]],
-            order.get(c[m.CODE], len(order)),
+            rank.get(c[m.CODE], len(rank)),
             c[m.SOURCE] != m.SOURCE_AUTO,
             c[m.CODER],
         )
     )
-    return [{col: c.get(col) for col in columns} for c in codings]
+    return Finished(
+        transcript={c: coded.transcript.get(c) for c in columns[m.TRANSCRIPTS_FILE]},
+        segments=[{c: s.get(c) for c in columns[m.SEGMENTS_FILE]} for s in segments],
+        codings=[{c: row.get(c) for c in columns[m.CODINGS_FILE]} for row in codings],
+        outcome=outcome,
+        uncoded_language=coded.uncoded_language,
+    )
 
 
 @dataclass
@@ -452,11 +489,19 @@ def run_coding(
     columns = table_columns(scan.meta_keys, scan.timed)
     sink = sink_factory(columns)
     settings = Settings(
-        book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
+        book,
+        unit,
+        code_interviewer,
+        spacy_model,
+        language,
+        tuple(interviewer_labels),
+        encoding,
+        columns,
     )
     ledger = OverrideLedger(decisions, book.code_names)
-    order = {name: i for i, name in enumerate(book.code_names)}
-    parents = settings.parents
+    scan.jobs = [
+        replace(job, decisions=ledger.decisions_for(job.transcript_id)) for job in scan.jobs
+    ]
     stats = RunStats(codes=book.code_order())
     try:
         return sink, _stream(
@@ -464,10 +509,7 @@ def run_coding(
             settings,
             sink,
             ledger,
-            order,
-            parents,
             stats,
-            columns,
             strict,
             workers=workers,
             engine=engine,
@@ -486,10 +528,7 @@ def _stream(
     settings: Settings,
     sink: Any,
     ledger: Any,
-    order: dict[str, int],
-    parents: dict[str, str | None],
     stats: RunStats,
-    columns: dict[str, list[str]],
     strict: bool,
     *,
     workers: int,
@@ -499,18 +538,17 @@ def _stream(
 ) -> RunResult:
     uncoded: dict[str, int] = {}
     total = len(scan.jobs)
-    for done, coded in enumerate(
+    for done, finished in enumerate(
         run_jobs(scan.jobs, settings, workers=workers, engine=engine, scheduler=scheduler), start=1
     ):
-        if coded.uncoded_language is not None:
-            uncoded[coded.uncoded_language] = uncoded.get(coded.uncoded_language, 0) + 1
-        codings = _finish_transcript(coded, ledger, order, parents, columns[m.CODINGS_FILE])
-        segments = [{c: s.get(c) for c in columns[m.SEGMENTS_FILE]} for s in coded.segments]
-        transcript = {c: coded.transcript.get(c) for c in columns[m.TRANSCRIPTS_FILE]}
-        stats.add(transcript, segments, codings)
-        sink.add(m.SEGMENTS_FILE, segments)
-        sink.add(m.CODINGS_FILE, codings)
-        sink.add(m.TRANSCRIPTS_FILE, [transcript])
+        if finished.uncoded_language is not None:
+            lang = finished.uncoded_language
+            uncoded[lang] = uncoded.get(lang, 0) + 1
+        ledger.record(finished.outcome)
+        stats.add(finished.transcript, finished.segments, finished.codings)
+        sink.add(m.SEGMENTS_FILE, finished.segments)
+        sink.add(m.CODINGS_FILE, finished.codings)
+        sink.add(m.TRANSCRIPTS_FILE, [finished.transcript])
         if progress is not None:
             progress(done, total)
     decisions_out, override_warnings = ledger.finish(strict=strict)

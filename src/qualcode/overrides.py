@@ -17,6 +17,7 @@ import csv
 import io
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -218,12 +219,72 @@ def append_override(
     return path
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One coder decision, as the coding of its transcript needs it (index: row in the ledger)."""
+
+    index: int
+    segment_id: str
+    code: str
+    coder: str
+    action: str
+    note: str | None
+
+
+Outcome = dict[int, tuple[str, bool]]  # decision index -> (status, removed an auto coding)
+
+
+def decide(
+    decisions: Sequence[Decision],
+    segment_ids: Sequence[str],
+    auto_pairs: set[tuple[str, str]],
+    codes: set[str],
+) -> tuple[set[tuple[str, str]], dict[tuple[str, str, str], str | None], Outcome]:
+    """Apply one transcript's decisions (in ledger order) to its automatic codings.
+
+    Returns (auto (segment, code) pairs kept, {(coder, segment, code): note} added by hand,
+    what happened to each decision). Pure: the caller records the outcome in the ledger.
+    """
+    kept = set(auto_pairs)
+    manual: dict[tuple[str, str, str], str | None] = {}
+    outcome: Outcome = {}
+    by_segment: dict[str, list[Decision]] = {}
+    for decision in decisions:
+        by_segment.setdefault(decision.segment_id, []).append(decision)
+    for seg in segment_ids:
+        for d in by_segment.get(seg, ()):
+            if d.code not in codes:
+                outcome[d.index] = (STATUS_ORPHAN_CODE, False)
+                continue
+            key = (d.coder, seg, d.code)
+            if d.action == m.ACTION_ADD:
+                outcome[d.index] = (STATUS_REDUNDANT if key in manual else STATUS_APPLIED, False)
+                manual[key] = d.note
+                continue
+            changed = removed = False
+            if (seg, d.code) in kept:
+                kept.discard((seg, d.code))
+                changed = removed = True
+            if key in manual:
+                del manual[key]
+                changed = True
+            outcome[d.index] = (STATUS_APPLIED if changed else STATUS_REDUNDANT, removed)
+    return kept, manual, outcome
+
+
+def transcript_of(segment_id: str) -> str:
+    """The transcript id a segment id starts with (``<transcript>.<unit>.<digest>[-n]``)."""
+    return segment_id.rsplit(".", 2)[0]
+
+
 class OverrideLedger:
-    """Applies decisions transcript by transcript, for runs that stream the corpus.
+    """Hands each transcript its decisions and collects what happened to them, for runs that
+    stream the corpus.
 
     Equivalent to `apply_overrides` on the whole corpus: a decision only concerns its own
     segment, so applying each transcript's decisions (in the global timestamp order) when that
-    transcript is coded gives the same result without holding the corpus in memory.
+    transcript is coded gives the same result without holding the corpus in memory -- and lets
+    the worker that codes the transcript apply them.
     """
 
     def __init__(self, overrides: pd.DataFrame, codes: Sequence[str]) -> None:
@@ -235,41 +296,25 @@ class OverrideLedger:
                 for t in self.frame[m.TIMESTAMP]
             ]
         ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
-        self._by_segment: dict[str, list[int]] = {}
-        for idx, seg in zip(ordered.index, ordered[m.SEGMENT_ID], strict=True):
-            self._by_segment.setdefault(seg, []).append(int(idx))
+        self._by_transcript: dict[str, list[Decision]] = {}
+        columns = [m.SEGMENT_ID, m.CODE, m.CODER, m.ACTION, m.NOTE]
+        for idx, seg, code, coder, action, note in zip(
+            ordered.index, *(ordered[c] for c in columns), strict=True
+        ):
+            decision = Decision(int(idx), seg, code, coder, action, note)
+            self._by_transcript.setdefault(transcript_of(seg), []).append(decision)
         self.status: dict[int, str] = {}
         self.removed_auto: dict[int, bool] = {}
 
-    def apply(
-        self, segment_ids: Sequence[str], auto_pairs: set[tuple[str, str]]
-    ) -> tuple[set[tuple[str, str]], dict[tuple[str, str, str], str]]:
-        """Decisions on these segments: returns (auto pairs kept, {(coder, seg, code): note})."""
-        kept = set(auto_pairs)
-        manual: dict[tuple[str, str, str], str] = {}
-        frame = self.frame
-        for seg in segment_ids:
-            for idx in self._by_segment.get(seg, ()):
-                row = frame.iloc[idx]
-                code, coder = row[m.CODE], row[m.CODER]
-                self.removed_auto[idx] = False
-                if code not in self.codes:
-                    self.status[idx] = STATUS_ORPHAN_CODE
-                    continue
-                key = (coder, seg, code)
-                if row[m.ACTION] == m.ACTION_ADD:
-                    self.status[idx] = STATUS_REDUNDANT if key in manual else STATUS_APPLIED
-                    manual[key] = row[m.NOTE]
-                    continue
-                changed = False
-                if (seg, code) in kept:
-                    kept.discard((seg, code))
-                    self.removed_auto[idx] = changed = True
-                if key in manual:
-                    del manual[key]
-                    changed = True
-                self.status[idx] = STATUS_APPLIED if changed else STATUS_REDUNDANT
-        return kept, manual
+    def decisions_for(self, transcript_id: str) -> tuple[Decision, ...]:
+        """The decisions whose segment id names this transcript, in the order they apply."""
+        return tuple(self._by_transcript.get(transcript_id, ()))
+
+    def record(self, outcome: Outcome) -> None:
+        """Note what happened to decisions (from `decide`)."""
+        for index, (status, removed) in outcome.items():
+            self.status[index] = status
+            self.removed_auto[index] = removed
 
     def finish(self, *, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
         """All decisions with their status (unseen segments are orphans), and the warnings."""
