@@ -133,6 +133,7 @@ class AnchoredPatterns:
         self._direct: list[list[tuple[int, list[list[tuple[int, Any]]]]] | None] = []
         self._regex_tests: list[tuple[re.Pattern[str], dict[int, bool]]] = []
         self._keys: list[int] = []
+        self._labels: list[str] = []
         self._anchor_index: list[int] = []
         # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
@@ -161,6 +162,7 @@ class AnchoredPatterns:
         self._requirements.append(requirements)
         self._direct.append(self._direct_form(tokens, anchor_index))
         self._keys.append(self.vocab.strings.add(key))
+        self._labels.append(key)
         self._anchor_index.append(anchor_index)
         matcher = Matcher(self.vocab)
         matcher.add(key, [tokens])
@@ -262,12 +264,14 @@ class AnchoredPatterns:
     def _test_new_forms(self, columns: list[list[int]]) -> None:
         """Test regex anchors once per word form never seen before; hits become anchors."""
         strings = self.vocab.strings
-        for attr, values in zip(ATTRS, columns, strict=True):
-            regexes = [(rx, p) for a, rx, p in self._regexes if a == attr]
-            if not regexes:
-                continue
+        by_attr: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        for attr, regex, pattern in self._regexes:
+            by_attr.setdefault(attr, []).append((regex, pattern))
+        for attr, regexes in by_attr.items():
             seen = self._seen[attr]
-            for value in set(values) - seen:
+            new = set(columns[ATTRS.index(attr)])
+            new.difference_update(seen)
+            for value in new:
                 text = strings[value]
                 for regex, pattern in regexes:
                     if regex.search(text):
@@ -280,8 +284,12 @@ class AnchoredPatterns:
     def __bool__(self) -> bool:
         return bool(self._matchers)
 
-    def __call__(self, doc) -> list[tuple[int, int, int]]:
-        """(match key, start token, end token) of every match in `doc`, like Matcher.__call__."""
+    def __call__(self, doc, alive: Collection[str] | None = None) -> list[tuple[int, int, int]]:
+        """(match key, start token, end token) of every match in `doc`, like Matcher.__call__.
+
+        `alive`, when given, holds the keys of the only patterns that can match in `doc` (the
+        others' required strings are absent, see locate.py); the rest are not tried.
+        """
         from spacy.attrs import LOWER, NORM, ORTH
 
         if not len(doc) or not self._matchers:
@@ -291,10 +299,12 @@ class AnchoredPatterns:
             self._test_new_forms(columns)
         candidates: set[tuple[int, int]] = set()
         by_key = self._by_key
+        labels = self._labels
         for matcher in self._phrases.values():
             for key, position, _ in matcher(doc):
                 for pattern in by_key[key]:
-                    candidates.add((pattern, position))
+                    if alive is None or labels[pattern] in alive:
+                        candidates.add((pattern, position))
         found: set[tuple[int, int, int]] = set()
         n = len(doc)
         for pattern, position in sorted(candidates):

@@ -298,6 +298,7 @@ class Locator:
         }
         forms = forms_of_norms(norms) if norms else {}
         reach: dict[str, tuple[int | None, int | None]] = {}
+        labels: dict[str, set[str]] = {}
         for label, tokens in patterns:
             located = self._locate(tokens, forms, self._common)
             if isinstance(located, str):
@@ -308,13 +309,14 @@ class Locator:
             for needle in needles:
                 old = reach.get(needle, (0, 0))
                 reach[needle] = (_widest(old[0], before), _widest(old[1], after))
+                labels.setdefault(needle, set()).add(label)
         if self.whole or not reach:
             return
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
         for needle in sorted(reach):
-            automaton.add_word(needle, (len(needle), *reach[needle]))
+            automaton.add_word(needle, (len(needle), *reach[needle], frozenset(labels[needle])))
         automaton.make_automaton()
         self._automaton = automaton
 
@@ -348,19 +350,29 @@ class Locator:
 
     def windows(self, text: str) -> list[Window]:
         """Disjoint, sorted (start, end) character windows of `text` to tokenize and match."""
+        return self.plan(text)[0]
+
+    def plan(self, text: str) -> tuple[list[Window], set[str] | None]:
+        """The windows of `text`, and the labels of the patterns whose string occurs in it.
+
+        Any other pattern cannot match anywhere in the text. None means: every pattern may.
+        """
         whole = [(0, len(text))] if text else []
         if self.whole or not text or text[0].isspace() or text[-1].isspace():
-            return whole
+            return whole, None
         if self._automaton is None:
-            return []
+            return [], set()
         folded = text.casefold()
         if len(folded) != len(text):
-            return whole  # case folding changed offsets (e.g. 'ß' -> 'ss'): keep it simple
+            return whole, None  # case folding changed offsets (e.g. 'ß' -> 'ss'): keep it simple
         spans: list[Window] = []
+        alive: set[str] = set()
         reversed_text = None
-        for end, (length, before, after) in self._automaton.iter(folded):
+        for end, (length, before, after, labels) in self._automaton.iter(folded):
+            alive |= labels
             if before is None or after is None:
-                return whole
+                spans = whole
+                before = after = 0
             start = end + 1 - length
             if reversed_text is None:
                 reversed_text = text[::-1]
@@ -368,9 +380,9 @@ class Locator:
             ahead = _chunks_forward(after).match(text, end + 1)
             spans.append((len(text) - back.end(), ahead.end()))
         if not spans:
-            return []
+            return [], alive
         spans = _merge(spans)
-        return self._keep_specials_whole(text, spans) if self._specials else spans
+        return (self._keep_specials_whole(text, spans) if self._specials else spans), alive
 
     def _keep_specials_whole(self, text: str, spans: list[Window]) -> list[Window]:
         """Widen windows that would cut through a special case containing whitespace."""

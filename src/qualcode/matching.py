@@ -193,22 +193,26 @@ class CodebookMatcher:
         matches of the whole segment.
         """
         plans = [
-            self.locator.windows(text) if self.locator is not None else [(0, len(text))]
+            self.locator.plan(text) if self.locator is not None else ([(0, len(text))], None)
             for text in texts
         ]
-        wanted = [i for i, windows in enumerate(plans) if windows]
+        wanted = [i for i, (windows, _) in enumerate(plans) if windows]
         docs = self.pipeline.make_docs(
-            [self._joiner.join(texts[i][s:e] for s, e in plans[i]) for i in wanted]
+            [self._joiner.join(texts[i][s:e] for s, e in plans[i][0]) for i in wanted]
         )
         doc_of = dict(zip(wanted, docs, strict=True))
-        return [self._match_doc(doc_of.get(i), text, plans[i]) for i, text in enumerate(texts)]
+        return [self._match_doc(doc_of.get(i), text, *plans[i]) for i, text in enumerate(texts)]
 
-    def _match_doc(self, doc, text: str, windows: list[tuple[int, int]]) -> list[Match]:
+    def _match_doc(
+        self, doc, text: str, windows: list[tuple[int, int]], alive: set[str] | None
+    ) -> list[Match]:
         raw: list[tuple[Pattern, int, int]] = []
         if doc is not None:
             by_key = self._by_key
             found = [
-                (by_key[key], doc[start:end]) for m in self._active for key, start, end in m(doc)
+                (by_key[key], doc[start:end])
+                for m in self._active
+                for key, start, end in (m(doc, alive) if m is self._anchored else m(doc))
             ]
             if len(windows) == 1:
                 shift = windows[0][0]
