@@ -84,13 +84,14 @@ def expected_hits(word: str, common: Collection[str]) -> float:
 
 
 def choose_anchor(
-    tokens: list[dict[str, Any]], stop_words: Collection[str]
+    tokens: list[dict[str, Any]], stop_words: Collection[str], prefer: int | None = None
 ) -> tuple[int, str, list[str], int, int | None] | None:
     """Pick the anchor token: (index, attribute, values, max tokens before, max tokens after).
 
     Candidates are required tokens (no OP, or '+', which still consumes the anchor token) with
     hashable values and a bounded number of tokens before them. Stop words, very short words
     and long alternative lists make a poor anchor (they occur everywhere), so they score worse.
+    `prefer` is the index of a token to take when it qualifies (the locator's choice).
     """
     best = None
     for index, token in enumerate(tokens):
@@ -103,7 +104,9 @@ def choose_anchor(
         if before is None:
             continue
         attr, values = found
-        if isinstance(values, re.Pattern):
+        if index == prefer:
+            score = (-1.0, index)
+        elif isinstance(values, re.Pattern):
             score = (2.0, index)  # a word-form regex: usually selective, but costs a test per form
         else:
             score = (sum(expected_hits(v.casefold(), stop_words) for v in values), index)
@@ -139,11 +142,14 @@ class AnchoredPatterns:
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._seen: dict[str, set[int]] = {a: set() for a in ATTRS}
 
-    def add(self, key: str, tokens: list[dict[str, Any]]) -> bool:
-        """Add a pattern under `key` if it can be anchored; False when it cannot."""
+    def add(self, key: str, tokens: list[dict[str, Any]], prefer: int | None = None) -> bool:
+        """Add a pattern under `key` if it can be anchored; False when it cannot.
+
+        `prefer`: the index of the token to anchor on, if it can be (see choose_anchor).
+        """
         from spacy.matcher import Matcher
 
-        anchor = choose_anchor(tokens, self.stop_words)
+        anchor = choose_anchor(tokens, self.stop_words, prefer)
         if anchor is None:
             return False
         anchor_index, attr, values, before, after = anchor

@@ -288,6 +288,8 @@ class Locator:
         self._automaton: Any = None
         self.whole = False
         self.reasons: list[str] = []
+        # label -> index of the token each pattern is found by (its rarest required token).
+        self.chosen: dict[str, int] = {}
         norms = {
             value
             for _, tokens in patterns
@@ -305,7 +307,7 @@ class Locator:
                 self.whole = True
                 self.reasons.append(f"{label} {located}".strip())
                 continue
-            needles, before, after = located
+            needles, before, after, self.chosen[label] = located
             for needle in needles:
                 old = reach.get(needle, (0, 0))
                 reach[needle] = (_widest(old[0], before), _widest(old[1], after))
@@ -323,8 +325,9 @@ class Locator:
     @staticmethod
     def _locate(
         tokens: Sequence[dict[str, Any]], forms: dict[str, set[str]], common: set[str]
-    ) -> tuple[set[str], int | None, int | None] | str:
-        """(needles, tokens before, tokens after) of the best required token, or why not."""
+    ) -> tuple[set[str], int | None, int | None, int] | str:
+        """(needles, tokens before, tokens after, token index) of the best required token, or
+        why not."""
         for token in tokens:
             if not set(map(str, token)) <= CONTEXT_FREE_KEYS:
                 return "tests a token attribute that depends on its context"
@@ -346,7 +349,7 @@ class Locator:
         _, index, needles = best
         before = _span_bound(tokens[:index])
         after = None if tokens[index].get("OP") == "+" else _span_bound(tokens[index + 1 :])
-        return needles, before, after
+        return needles, before, after, index
 
     def windows(self, text: str) -> list[Window]:
         """Disjoint, sorted (start, end) character windows of `text` to tokenize and match."""

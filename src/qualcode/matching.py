@@ -141,6 +141,7 @@ class CodebookMatcher:
         self.patterns = codebook.patterns_for(pipeline.language)
         used = {"lemma": False, "lower": False, "exact": False, "matcher": False}
         located: list[tuple[str, list[dict[str, Any]]]] = []
+        token_patterns: list[tuple[Pattern, list[dict[str, Any]]]] = []
         for pattern in self.patterns:
             key = vocab.strings.add(pattern.id)
             self._by_key[key] = pattern
@@ -152,21 +153,13 @@ class CodebookMatcher:
                     if pattern.kind == "tokens"
                     else _wildcard_phrase(pattern, pipeline)
                 )
-                if not (anchor and self._anchored.add(pattern.id, tokens)):
-                    self._matcher.add(pattern.id, [tokens])
-                    used["matcher"] = True
+                token_patterns.append((pattern, tokens))
                 located.append((pattern.id, tokens))
             else:
                 docs = _phrase_docs(pattern, pipeline)
                 self._phrase[pattern.match].add(pattern.id, docs)
                 used[pattern.match] = True
                 located.append((pattern.id, _phrase_tokens(pattern.match, docs)))
-        self._active = [m for name, m in self._phrase.items() if used[name]]
-        if used["matcher"]:
-            self._active.append(self._matcher)
-        self._anchored.freeze()
-        if self._anchored:
-            self._active.append(self._anchored)
         self.locator: Locator | None = None
         self._joiner = _JOINERS[0]  # unused while every segment is one window
         rules = pipeline.nlp.tokenizer.rules or {}
@@ -179,6 +172,19 @@ class CodebookMatcher:
                 pipeline.spanning_specials(),
                 pipeline.nlp.Defaults.stop_words,
             )
+        # Anchor each token pattern on the token the locator finds it by: the anchor positions
+        # are then the few places where that rare token occurs.
+        chosen = self.locator.chosen if self.locator is not None else {}
+        for pattern, tokens in token_patterns:
+            if not (anchor and self._anchored.add(pattern.id, tokens, chosen.get(pattern.id))):
+                self._matcher.add(pattern.id, [tokens])
+                used["matcher"] = True
+        self._active = [m for name, m in self._phrase.items() if used[name]]
+        if used["matcher"]:
+            self._active.append(self._matcher)
+        self._anchored.freeze()
+        if self._anchored:
+            self._active.append(self._anchored)
 
     @property
     def empty(self) -> bool:
