@@ -51,6 +51,20 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def generate_corpus(folder: Path, n_words: int, words_per_file: int) -> Path:
+    """Synthetic transcripts made by the benchmark's generator (benchmarks/bench_code.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_code", REPO / "benchmarks" / "bench_code.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    folder.mkdir(parents=True, exist_ok=True)
+    bench.generate_corpus(folder, n_words, words_per_file=words_per_file)
+    return folder
+
+
 @pytest.fixture
 def cli():
     return run_cli

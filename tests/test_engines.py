@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SAMPLE, SAMPLE_CODEBOOK, write
+from conftest import SAMPLE, SAMPLE_CODEBOOK, generate_corpus, write
 from qualcode import models as m
 from qualcode.output import load_output
 from qualcode.pipeline import code_corpus, code_to_folder
@@ -17,7 +17,12 @@ REPO_OVERRIDES = SAMPLE.parent / "overrides"
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file by its path in `folder` (a partitioned dataset's parts too), bytes as read."""
+    files = {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
     manifest = json.loads(files.pop("run.json"))
     manifest.pop("command")
     files["run.json"] = json.dumps(manifest, sort_keys=True).encode()
@@ -27,21 +32,20 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def generated_corpus(tmp_path_factory) -> Path:
     """40 synthetic transcripts (the benchmark's generator), so workers get several tasks."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "bench_code", SAMPLE.parent / "benchmarks" / "bench_code.py"
-    )
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    folder = tmp_path_factory.mktemp("generated")
-    bench.generate_corpus(folder, 40 * 600, words_per_file=600)
-    return folder
+    return generate_corpus(tmp_path_factory.mktemp("generated"), 40 * 600, words_per_file=600)
 
 
+# Partitioned runs use small parts so that every table is cut into several part files.
+LAYOUTS = {
+    "single-files": {"partitioned": False},
+    "partitioned": {"partitioned": True, "partition_rows": 30},
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("corpus", ["sample", "generated"])
 def test_two_workers_write_byte_identical_files(
-    tmp_path: Path, corpus: str, generated_corpus: Path
+    tmp_path: Path, corpus: str, layout: str, generated_corpus: Path
 ) -> None:
     source = SAMPLE if corpus == "sample" else generated_corpus
     options = (
@@ -49,20 +53,32 @@ def test_two_workers_write_byte_identical_files(
         if corpus == "sample"
         else {}
     )
+    options.update(LAYOUTS[layout])
     code_to_folder(source, SAMPLE_CODEBOOK, tmp_path / "one", workers=1, **options)
     code_to_folder(source, SAMPLE_CODEBOOK, tmp_path / "two", workers=2, **options)
     one, two = _files(tmp_path / "one"), _files(tmp_path / "two")
     assert one == two
     assert len(pd.read_parquet(tmp_path / "one" / "codings.parquet")) > 50
+    if layout == "partitioned":
+        assert "segments.parquet/part-00002.parquet" in one
+        assert "codings.parquet/part-00001.parquet" in one
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_dask_engine_with_two_local_workers_matches_local(
-    tmp_path: Path, generated_corpus: Path
+    tmp_path: Path, generated_corpus: Path, layout: str
 ) -> None:
     pytest.importorskip("dask.distributed", reason="dask[distributed] is in the test extra")
-    code_to_folder(generated_corpus, SAMPLE_CODEBOOK, tmp_path / "local", workers=1)
-    code_to_folder(generated_corpus, SAMPLE_CODEBOOK, tmp_path / "dask", workers=2, engine="dask")
-    assert _files(tmp_path / "local") == _files(tmp_path / "dask")
+    options = LAYOUTS[layout]
+    code_to_folder(generated_corpus, SAMPLE_CODEBOOK, tmp_path / "local", workers=1, **options)
+    if layout == "partitioned":  # the Dask engine's default layout
+        options = {k: v for k, v in options.items() if k != "partitioned"}
+    code_to_folder(
+        generated_corpus, SAMPLE_CODEBOOK, tmp_path / "dask", workers=2, engine="dask", **options
+    )
+    local, dask = _files(tmp_path / "local"), _files(tmp_path / "dask")
+    assert local == dask
+    assert ("codings.parquet/part-00000.parquet" in dask) == (layout == "partitioned")
 
 
 def test_memory_and_streamed_runs_give_the_same_tables(tmp_path: Path, monkeypatch) -> None:

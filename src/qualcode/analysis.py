@@ -160,6 +160,20 @@ def _apply_where(segments: pd.DataFrame, where: str) -> pd.DataFrame:
     return segments[mask.fillna(False).astype(bool)]  # a missing value never matches
 
 
+def _check_source(source: str) -> None:
+    if source not in _SOURCES:
+        raise AnalysisError(f"unknown source {source!r}; use one of {', '.join(_SOURCES)}")
+
+
+def _check_coders(coders: Sequence[str], known: Iterable[str]) -> None:
+    known = sorted(known)
+    unknown = sorted(set(coders) - set(known))
+    if unknown:
+        raise AnalysisError(
+            f"unknown coder(s) {', '.join(unknown)}; coders: {', '.join(known) or 'none'}"
+        )
+
+
 def filter_codings(
     segments: pd.DataFrame,
     codings: pd.DataFrame,
@@ -179,17 +193,11 @@ def filter_codings(
     codes in ``codings``. Raises AnalysisError for a bad expression, an unknown code, source or
     coder.
     """
-    if source not in _SOURCES:
-        raise AnalysisError(f"unknown source {source!r}; use one of {', '.join(_SOURCES)}")
+    _check_source(source)
     # Codes and coders are checked against the whole run: a filtered-out one is not "unknown".
     wanted_codes, coders, everything = _as_list(codes), _as_list(coder), codings
     if coders:
-        known = sorted(codings[m.CODER].dropna().unique().tolist())
-        unknown = sorted(set(coders) - set(known))
-        if unknown:
-            raise AnalysisError(
-                f"unknown coder(s) {', '.join(unknown)}; coders: {', '.join(known) or 'none'}"
-            )
+        _check_coders(coders, codings[m.CODER].dropna().unique().tolist())
         codings = codings[codings[m.CODER].isin(coders)]
     if wanted_codes:
         hierarchy = _Hierarchy.build(code_order, everything)
@@ -327,35 +335,67 @@ def code_frequencies(
 
     seg = _segment_groups(segments, by)
     hits = _coded_segments(codings, hierarchy, rollup=True).merge(seg, on=m.SEGMENT_ID)
-    present = seg[keys].drop_duplicates()
-    groups = _sorted_groups(present.itertuples(index=False, name=None)) if by else []
-    if len(by) == 1:
-        groups = [g[0] for g in groups]
+    return _frequency_table(_frequency_counts(hits, seg, keys, count), rows, by, count, percent)
+
+
+class _FrequencyCounts(NamedTuple):
+    """What a frequency table is made of; small, whatever the size of the corpus."""
+
+    by_group: pd.Series | None  # count per (code, *group keys); None without `by`
+    total: pd.Series  # count per code
+    group_segments: pd.Series | None  # denominators per group (index: the group keys)
+    group_cases: pd.Series | None
+    group_words: pd.Series | None
+    segments: int  # denominators of all filtered segments
+    cases: int
+    words: int
+
+
+def _frequency_counts(hits, seg, keys: list[str], count: str) -> _FrequencyCounts:
+    """Count `hits` (coded segments with their groups) and `seg` (the filtered segments).
+
+    Only group-by operations, so the same code runs on pandas frames and, lazily, on Dask ones
+    (`dask.compute(*result)` then gives the pandas values).
+    """
+    grouped = seg.groupby(keys, sort=False) if keys else None
+    return _FrequencyCounts(
+        by_group=_count(hits, [_CODE, *keys], count) if keys else None,
+        total=_count(hits, [_CODE], count),
+        group_segments=grouped.size() if grouped is not None else None,
+        group_cases=grouped[m.TRANSCRIPT_ID].nunique() if grouped is not None else None,
+        group_words=grouped[m.N_WORDS].sum() if grouped is not None else None,
+        segments=seg[m.SEGMENT_ID].size,
+        cases=seg[m.TRANSCRIPT_ID].nunique(),
+        words=seg[m.N_WORDS].sum(),
+    )
+
+
+def _frequency_table(
+    counts: _FrequencyCounts, rows: list[str], by: list[str], count: str, percent: bool
+) -> FrequencyTable:
+    """Lay computed counts out as a FrequencyTable: zero rows and groups, order, percentages."""
+    keys = _group_keys(by)
+    groups = _sorted_groups(counts.group_segments.index.tolist()) if by else []
     columns = _columns_index(groups, by)
 
     if by:
-        wide = _count(hits, [_CODE, *keys], count).unstack(keys)
+        wide = counts.by_group.unstack(keys)
         wide = wide.reindex(index=rows, columns=groups, fill_value=0).fillna(0)
     else:
         wide = pd.DataFrame(index=rows)
-    total = _count(hits, [_CODE], count).reindex(rows, fill_value=0)
+    total = counts.total.reindex(rows, fill_value=0)
     table = pd.concat([wide, total.rename(TOTAL)], axis=1).fillna(0).astype("int64")
     table.columns = columns
     table.index.name = m.CODE
 
-    agg = {
-        N_SEGMENTS: (m.SEGMENT_ID, "size"),
-        N_CASES: (m.TRANSCRIPT_ID, "nunique"),
-        N_WORDS_ROW: (m.N_WORDS, "sum"),
-    }
-    per_group = seg.groupby(keys, sort=False).agg(**agg) if by else pd.DataFrame(columns=list(agg))
-    per_group = per_group.reindex(groups) if by else per_group
+    names = [N_SEGMENTS, N_CASES, N_WORDS_ROW]
+    if by:
+        parts = (counts.group_segments, counts.group_cases, counts.group_words)
+        per_group = pd.DataFrame(dict(zip(names, parts, strict=True))).reindex(groups)
+    else:
+        per_group = pd.DataFrame(columns=names)
     overall = pd.Series(
-        {
-            N_SEGMENTS: len(seg),
-            N_CASES: seg[m.TRANSCRIPT_ID].nunique(),
-            N_WORDS_ROW: seg[m.N_WORDS].sum(),
-        }
+        {N_SEGMENTS: counts.segments, N_CASES: counts.cases, N_WORDS_ROW: counts.words}
     )
     denominators = pd.concat([per_group.T, overall.rename(TOTAL)], axis=1).fillna(0).astype("int64")
     denominators.columns = columns
@@ -403,8 +443,21 @@ def code_matrix(
     seg = _segment_groups(segments, [rows])
     key = _group_keys([rows])[0]
     hits = _coded_segments(codings, hierarchy, rollup=False).merge(seg, on=m.SEGMENT_ID)
-    index = _sorted_groups(seg[key].unique())
+    counted, present = _matrix_counts(hits, seg, key, value)
+    return _matrix_table(counted, present, columns, rows, value, long)
+
+
+def _matrix_counts(hits, seg, key: str, value: str) -> tuple:
+    """(count per (row value, code), the row values present): pandas, or lazily Dask, frames."""
     counted = _count(hits, [key, _CODE], "words" if value == "words" else "segments")
+    return counted, seg[key].drop_duplicates()
+
+
+def _matrix_table(
+    counted: pd.Series, present: Iterable, columns: list[str], rows: str, value: str, long: bool
+) -> pd.DataFrame:
+    """Lay computed matrix counts out: every row value and code, zeros, binary, long form."""
+    index = _sorted_groups(present)
     matrix = counted.unstack(_CODE).reindex(index=index, columns=columns).fillna(0).astype("int64")
     if value == "binary":
         matrix = (matrix > 0).astype("int64")
@@ -429,107 +482,15 @@ def _merged_ranges(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.groupby(block).agg(**spec).reset_index(drop=True)
 
 
-def _highlights(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
-    """Per segment_id: merged (start, end) match ranges relative to the segment text."""
-    spans = codings[[m.SEGMENT_ID, m.MATCH_SPANS]].dropna()
-    spans = spans.assign(**{m.MATCH_SPANS: spans[m.MATCH_SPANS].astype(str).str.split(";")})
-    spans = spans.explode(m.MATCH_SPANS)
-    parts = spans[m.MATCH_SPANS].str.strip().str.extract(r"^(\d+)-(\d+)$").astype("float64")
-    bounds = segments.set_index(m.SEGMENT_ID)[[m.START, m.END]].astype("float64")
-    seg_start = spans[m.SEGMENT_ID].map(bounds[m.START]).astype("float64")
-    seg_end = spans[m.SEGMENT_ID].map(bounds[m.END]).astype("float64")
-    frame = pd.DataFrame(
-        {
-            m.SEGMENT_ID: spans[m.SEGMENT_ID],
-            m.START: parts[0].clip(lower=seg_start) - seg_start,
-            m.END: parts[1].clip(upper=seg_end) - seg_start,
-        }
-    ).dropna()
-    frame = frame[frame[m.END] > frame[m.START]].astype({m.START: "int64", m.END: "int64"})
-    merged = _merged_ranges(frame, [m.SEGMENT_ID])  # sorted by segment, then start
-    ids = merged[m.SEGMENT_ID].to_numpy()
-    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    starts = np.split(merged[m.START].to_numpy(), cuts)
-    ends = np.split(merged[m.END].to_numpy(), cuts)
-    firsts = ids[np.concatenate([[0], cuts])] if len(ids) else ids
-    lists = [
-        list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in zip(starts, ends, strict=True)
-    ]
-    return pd.Series(lists if len(ids) else [], index=firsts, dtype=object)
-
-
-def _joined(codings: pd.DataFrame, column: str, order: Sequence[str] | None = None) -> pd.Series:
-    """Per segment_id: the distinct values of `column` joined by ", " (in `order`, else sorted)."""
-    counts = codings.groupby([m.SEGMENT_ID, column]).size().unstack(column, fill_value=0)
-    values = [v for v in order if v in counts.columns] if order else sorted(counts.columns)
-    text = pd.Series("", index=counts.index, dtype=object)
-    for value in values:  # a handful of codes, sources or coders, not one step per coding
-        text = text + np.where(counts[value].to_numpy() > 0, f"{value}, ", "")
-    return text.str[:-2]
-
-
-def quotes(
-    segments: pd.DataFrame,
-    codings: pd.DataFrame,
-    code_order: CodeOrder = (),
-    *,
-    code: str | Sequence[str],
-    by: str | Sequence[str] = (),
-    limit: int | None = None,
-    **filters,
-) -> pd.DataFrame:
-    """The segments coded with ``code`` (a parent code includes its children), one row each.
-
-    Columns: segment_id, transcript_id, speaker, country, role, the ``by`` columns, code (the
-    matching codes, codebook order, joined by ", "), source and coder (distinct values joined by
-    ", "), text, highlights (merged (start, end) ranges of the matched words, relative to the
-    text; empty for manual codings). Sorted by the ``by`` columns ("(missing)" last),
-    transcript_id and segment_index. ``limit`` keeps the first N per ``by`` group (overall when
-    no ``by``). Filters as in `filter_codings` (``codes`` is replaced by ``code``).
-    """
-    by = _as_list(by)
-    wanted = _as_list(code)
-    if not wanted:
-        raise AnalysisError("quotes need at least one code")
-    if limit is not None and limit < 0:
-        raise AnalysisError(f"limit must be zero or more, not {limit}")
-    _check_columns(segments, by, "by")
-    filters = {**filters, "codes": wanted}
-    segments, codings, hierarchy = _prepare(segments, codings, code_order, filters)
-
-    joined = pd.DataFrame(
-        {
-            m.CODE: _joined(codings, m.CODE, hierarchy.order),
-            m.SOURCE: _joined(codings, m.SOURCE),
-            m.CODER: _joined(codings, m.CODER),
-        }
-    )
-    seg = segments[_among(segments[m.SEGMENT_ID], pd.Series(joined.index))].copy()
-    for column in (m.SPEAKER, m.COUNTRY, m.ROLE):
-        if column not in seg:
-            seg[column] = None
-    keys = _group_keys(by)
-    for key, column in zip(keys, by, strict=True):
-        labels = _labels(seg[column])
-        seg[key] = labels.map({g: i for i, g in enumerate(_sorted_groups(labels))})
-    seg = seg.sort_values([*keys, m.TRANSCRIPT_ID, m.SEGMENT_INDEX], kind="stable")
-    if limit is not None:
-        seg = seg.groupby(keys, sort=False).head(limit) if by else seg.head(limit)
-
-    columns = [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.SPEAKER, m.COUNTRY, m.ROLE]
-    columns += [c for c in by if c not in columns]
-    result = seg[columns].join(joined, on=m.SEGMENT_ID)
-    result[m.TEXT] = seg[m.TEXT].to_numpy()
-    marks = _highlights(codings[_among(codings[m.SEGMENT_ID], result[m.SEGMENT_ID])], segments)
-    result[HIGHLIGHTS] = [marks.get(s, []) for s in result[m.SEGMENT_ID]]
-    return result.reset_index(drop=True)
-
-
 def __getattr__(name: str):
-    # Co-occurrence lives in its own module (it is the largest piece); re-exported lazily here
-    # so that either module can be imported first.
+    # Co-occurrence and quotes live in their own modules; re-exported lazily here so that either
+    # module can be imported first.
     if name == "cooccurrence":
         from qualcode.cooccurrence import cooccurrence
 
         return cooccurrence
+    if name == "quotes":
+        from qualcode.quotes import quotes
+
+        return quotes
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -116,23 +116,36 @@ def cooccurrence(
     codes = [c for c in hierarchy.descendants(selected) if c in leaves] if selected else leaves
     codings = codings[codings[m.CODE].isin(codes)]
 
+    return _cooccurrence_table(_unit_counts(codings, codes, within, measure), codes, measure)
+
+
+def _unit_counts(codings: pd.DataFrame, codes: list[str], within: str, measure: str) -> np.ndarray:
+    """The code x code intersections (diagonal: each code's total) of the units in `codings`.
+
+    Every unit (segment, or transcript for ``transcript`` and ``overlap``) must be wholly in
+    `codings`; then the matrices of disjoint sets of units add up to the matrix of their union,
+    which is how the Dask engine computes it partition by partition.
+    """
     if within == "overlap":
         passages = _passages(codings)
+        if passages.empty:
+            return np.zeros((len(codes), len(codes)))
         measured = _overlap_characters if measure == "jaccard" else _overlap_counts
-        both = measured(passages, codes)
-    else:
-        unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
-        present = codings[[unit, m.CODE]].drop_duplicates()
-        pairs = present.merge(present, on=unit, suffixes=("", "_other"))  # both orders, A = B too
-        where = pd.Index(codes)
-        both = np.zeros((len(codes), len(codes)))
-        cells = (where.get_indexer(pairs[m.CODE]), where.get_indexer(pairs[f"{m.CODE}_other"]))
-        np.add.at(both, cells, 1.0)
+        return measured(passages, codes)
+    unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
+    present = codings[[unit, m.CODE]].drop_duplicates()
+    pairs = present.merge(present, on=unit, suffixes=("", "_other"))  # both orders, A = B too
+    where = pd.Index(codes)
+    both = np.zeros((len(codes), len(codes)))
+    cells = (where.get_indexer(pairs[m.CODE]), where.get_indexer(pairs[f"{m.CODE}_other"]))
+    np.add.at(both, cells, 1.0)
+    return both
+
+
+def _cooccurrence_table(both: np.ndarray, codes: list[str], measure: str) -> pd.DataFrame:
+    """The co-occurrence table of an intersection matrix: counts, or Jaccard."""
     values = _jaccard(both) if measure == "jaccard" else both.astype("int64")
     result = pd.DataFrame(values, index=codes, columns=codes)
     result.index.name = m.CODE
     result.columns.name = m.CODE
     return result
-
-
-# --- quotes --------------------------------------------------------------------------------------

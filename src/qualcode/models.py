@@ -100,3 +100,10 @@ TRANSCRIPTS_FILE = "transcripts"
 OVERRIDES_FILE = "overrides"
 MANIFEST_FILE = "run.json"
 CODEBOOK_COPY = "codebook.yaml"
+
+# How segments, codings and transcripts are stored (run.json "layout"): one Parquet file each,
+# or a partitioned dataset -- a folder `<table>.parquet/` of part files of PARTITION_ROWS rows.
+LAYOUT_FILE = "file"
+LAYOUT_DATASET = "dataset"
+PART_FILE = "part-{:05d}.parquet"
+PARTITION_ROWS = 20_000

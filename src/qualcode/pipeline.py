@@ -129,24 +129,40 @@ def code_to_folder(
     *,
     command: str | None = None,
     extra_options: dict[str, Any] | None = None,
+    partitioned: bool | None = None,
+    partition_rows: int = m.PARTITION_ROWS,
     **options: Any,
 ) -> dict[str, Any]:
     """Code a corpus straight into an output folder (streamed, atomic); returns run.json's data.
 
     Takes the same options as `code_corpus`. Tables are written as transcripts are coded; the
     folder replaces `out` only once complete, so an interrupted run leaves `out` as it was.
+    `partitioned` writes segments, codings and transcripts as partitioned Parquet datasets
+    (`out/<table>.parquet/part-00000.parquet`, ..., `partition_rows` rows per part) instead of
+    single files; None (the default) means partitioned with `engine="dask"`, single files
+    otherwise. Either layout gives the same bytes for any engine and number of workers.
     """
     from qualcode.engine import run_coding
-    from qualcode.output import build_manifest, write_output_folder, write_run_files
+    from qualcode.errors import QualcodeError
+    from qualcode.output import build_manifest, layout_record, write_output_folder, write_run_files
     from qualcode.sinks import FolderSink
 
+    if partitioned is None:
+        partitioned = options.get("engine") == "dask"
+    if partition_rows < 1:
+        raise QualcodeError(f"partition_rows must be 1 or more, not {partition_rows}")
+    rows = partition_rows if partitioned else None
     manifest: dict[str, Any] = {}
 
     def fill(folder: Path) -> None:
-        sink, run = run_coding(inputs, codebook, lambda cols: FolderSink(folder, cols), **options)
+        sink, run = run_coding(
+            inputs, codebook, lambda cols: FolderSink(folder, cols, rows), **options
+        )
         sink.close()
         run.options.update(extra_options or {})
-        manifest.update(build_manifest(run.codebook, run.options, run.summary, command))
+        manifest.update(
+            build_manifest(run.codebook, run.options, run.summary, command, layout_record(rows))
+        )
         write_run_files(folder, run.codebook, run.overrides, manifest)
 
     write_output_folder(Path(out), fill)

@@ -469,8 +469,11 @@ def _manifest_text(
     manifest: dict[str, Any], id_map: dict[str, str], secret: bytes, counts: Counter, ids
 ) -> str:
     """run.json of the copy: the original's, noted as pseudonymised, with segment ids renamed."""
+    from qualcode.output import layout_record
+
     payload = {
         **manifest,
+        "layout": layout_record(None),  # the copy is written as single files, whatever the source
         "pseudonymised": {
             "replacements": dict(sorted(counts.items())),
             "listed_identifiers": _listed(ids),

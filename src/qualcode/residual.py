@@ -325,7 +325,7 @@ def find_residuals(
         path = Path(raw)
         if (path / m.MANIFEST_FILE).is_file() and (
             path / f"{m.TRANSCRIPTS_FILE}.parquet"
-        ).is_file():
+        ).exists():  # a file, or a partitioned dataset's folder
             found += _scan_output(path, identifiers)
         else:
             plain.append(path)

@@ -75,20 +75,81 @@ class MemorySink:
         return out
 
 
+class _ParquetOut:
+    """One table's Parquet output: a single file, or a folder of part files of a fixed size.
+
+    Part files are named part-00000.parquet, part-00001.parquet, ... and each holds exactly
+    `partition_rows` rows (the last one fewer), so the files depend only on the rows written.
+    An empty table is still one (empty) part, so the folder always carries the schema.
+    """
+
+    def __init__(self, path: Path, schema, partition_rows: int | None) -> None:
+        self.path = path
+        self.schema = schema
+        self.partition_rows = partition_rows
+        self.parts = 0  # part files finished
+        self.in_part = 0  # rows in the open part file
+        self.writer = None
+        if partition_rows is None:
+            self.writer = self._open(path)
+        else:
+            path.mkdir()
+
+    def _open(self, path: Path):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, self.schema, compression="zstd")
+
+    def write(self, table, row_group: int) -> None:
+        if self.partition_rows is None:
+            self.writer.write_table(table, row_group_size=row_group)
+            return
+        offset = 0
+        while offset < table.num_rows:
+            if self.writer is None:
+                self.writer = self._open(self.path / m.PART_FILE.format(self.parts))
+                self.in_part = 0
+            take = min(table.num_rows - offset, self.partition_rows - self.in_part)
+            self.writer.write_table(table.slice(offset, take), row_group_size=row_group)
+            offset += take
+            self.in_part += take
+            if self.in_part >= self.partition_rows:
+                self.writer.close()
+                self.writer = None
+                self.parts += 1
+
+    def close(self) -> None:
+        if self.writer is None and self.parts == 0:
+            self.writer = self._open(self.path / m.PART_FILE.format(0))
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(Exception):  # already failing; the folder is thrown away
+                self.writer.close()
+
+
 class FolderSink:
-    """Writes the tables into a folder as rows arrive: Parquet row groups plus CSV."""
+    """Writes the tables into a folder as rows arrive: Parquet row groups plus CSV.
+
+    With `partition_rows`, segments, codings and transcripts are partitioned Parquet datasets
+    (`<table>.parquet/part-NNNNN.parquet`, that many rows per part); otherwise one file each.
+    CSV files are single files either way.
+    """
 
     ROW_GROUP = 20_000
 
-    def __init__(self, folder: Path, columns: dict[str, list[str]]) -> None:
-        import pyarrow.parquet as pq
-
+    def __init__(
+        self, folder: Path, columns: dict[str, list[str]], partition_rows: int | None = None
+    ) -> None:
         self.folder = folder
         self.columns = columns
         self.schemas = {name: arrow_schema(cols) for name, cols in columns.items()}
         self.buffers: dict[str, list[dict]] = {name: [] for name in columns}
-        self.writers = {
-            name: pq.ParquetWriter(folder / f"{name}.parquet", schema, compression="zstd")
+        self.parquet = {
+            name: _ParquetOut(folder / f"{name}.parquet", schema, partition_rows)
             for name, schema in self.schemas.items()
         }
         self.csv = {
@@ -110,7 +171,7 @@ class FolderSink:
         if not rows:
             return
         table = pa.Table.from_pylist(rows, schema=self.schemas[name])
-        self.writers[name].write_table(table, row_group_size=self.ROW_GROUP)
+        self.parquet[name].write(table, self.ROW_GROUP)
         if name in self.csv:
             table.to_pandas().to_csv(
                 self.csv[name], index=False, header=not self._csv_started[name], lineterminator="\n"
@@ -120,9 +181,8 @@ class FolderSink:
 
     def abort(self) -> None:
         """Close every file without finishing it (the run failed; the folder is discarded)."""
-        for writer in self.writers.values():
-            with contextlib.suppress(Exception):  # already failing; the folder is thrown away
-                writer.close()
+        for out in self.parquet.values():
+            out.abort()
         for handle in self.csv.values():
             handle.close()
 
@@ -131,7 +191,7 @@ class FolderSink:
 
         for name in self.columns:
             self._flush(name)
-            self.writers[name].close()
+            self.parquet[name].close()
         for name, handle in self.csv.items():
             if not self._csv_started[name]:
                 pd.DataFrame(columns=self.columns[name]).to_csv(

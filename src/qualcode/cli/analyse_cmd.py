@@ -1,8 +1,9 @@
 """`qualcode freq | matrix | cooccur | quotes`: count, cross-tabulate and quote a coded output.
 
 Each command reads the output folder of `qualcode code` (--from), calls one function of
-`qualcode.analysis`, and prints a terminal table -- or writes csv/xlsx/parquet/md/json with -o.
-pandas is imported inside the commands so `qualcode --help` stays fast.
+`qualcode.analysis` (or, with --engine dask, of `qualcode.analysis_dask`), and prints a terminal
+table -- or writes csv/xlsx/parquet/md/json with -o. pandas is imported inside the commands so
+`qualcode --help` stays fast.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SourceChoice = Literal["all", "auto", "manual"]
 _TEXT_FORMATS = ("csv", "md", "json")
 _FILTERS = "Filters"
 _OUTPUT = "Output"
+_ENGINE = "Engine"
 
 
 # Options shared by every command (Annotated aliases, so each command states only its default).
@@ -88,6 +90,47 @@ OutputOption = Annotated[
         rich_help_panel=_OUTPUT,
     ),
 ]
+EngineOption = Annotated[
+    Literal["local", "dask"],
+    typer.Option(
+        "--engine",
+        help="local: pandas in this process. dask: dask.dataframe on a Dask cluster "
+        '(pip install "qualcode\\[dask]"); its workers read only the non-text columns needed '
+        "from the Parquet files (a partitioned dataset in parallel) and send back counts. "
+        "Same table either way; --where must then compare row by row.",
+        rich_help_panel=_ENGINE,
+    ),
+]
+SchedulerOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--scheduler",
+        help="With --engine dask: the Dask scheduler (tcp://HOST:8786), whose workers must see "
+        "the --from folder at the same path. Default: a local cluster of --workers processes.",
+        rich_help_panel=_ENGINE,
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="With --engine dask and no --scheduler: worker processes of the local cluster.",
+        rich_help_panel=_ENGINE,
+    ),
+]
+
+
+def _dask(engine: str, scheduler: str | None, workers: int) -> dict | None:
+    """The Dask options for `qualcode.analysis_dask`, or None for the local engine."""
+    if engine != "dask":
+        if scheduler is not None:
+            from qualcode.errors import AnalysisError
+
+            raise AnalysisError("--scheduler needs --engine dask")
+        return None
+    return {"scheduler": scheduler, "workers": workers}
 
 
 def _filters(codes, source, coder, where, include_interviewer) -> dict:
@@ -188,6 +231,9 @@ def freq(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
     """Code frequencies by group, with parent roll-ups, a Total column and the denominators.
 
@@ -198,18 +244,22 @@ def freq(
 
     Example: qualcode freq --from out --by country --by role --percent -o freq.xlsx
     """
-    from qualcode.analysis import code_frequencies
-
-    run = _load(from_, where=where)
-    result = code_frequencies(
-        run.segments,
-        run.codings,
-        run.code_order,
-        by=by or (),
-        count=count,
-        percent=percent,
+    options = {
+        "by": by or (),
+        "count": count,
+        "percent": percent,
         **_filters(codes, source, coder, where, include_interviewer),
-    )
+    }
+    dask_options = _dask(engine, scheduler, workers)
+    if dask_options is not None:
+        from qualcode.analysis_dask import code_frequencies as dask_frequencies
+
+        result = dask_frequencies(from_, **options, **dask_options)
+    else:
+        from qualcode.analysis import code_frequencies
+
+        run = _load(from_, where=where)
+        result = code_frequencies(run.segments, run.codings, run.code_order, **options)
     tables = result.tables()
     if percent:
         tables["frequencies"] = tables["frequencies"].round(1)
@@ -232,6 +282,9 @@ def matrix(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
     """A case x code matrix: coded segments per transcript (or --rows) and leaf code.
 
@@ -240,23 +293,27 @@ def matrix(
 
     Example: qualcode matrix --from out --binary -o matrix.csv
     """
-    from qualcode.analysis import code_matrix
-
     if binary and words:
         from qualcode.errors import AnalysisError
 
         raise AnalysisError("use --binary or --words, not both")
-    run = _load(from_, where=where)
     value = "binary" if binary else "words" if words else "count"
-    table = code_matrix(
-        run.segments,
-        run.codings,
-        run.code_order,
-        rows=rows,
-        value=value,
-        long=long,
+    options = {
+        "rows": rows,
+        "value": value,
+        "long": long,
         **_filters(codes, source, coder, where, include_interviewer),
-    )
+    }
+    dask_options = _dask(engine, scheduler, workers)
+    if dask_options is not None:
+        from qualcode.analysis_dask import code_matrix as dask_matrix
+
+        table = dask_matrix(from_, **options, **dask_options)
+    else:
+        from qualcode.analysis import code_matrix
+
+        run = _load(from_, where=where)
+        table = code_matrix(run.segments, run.codings, run.code_order, **options)
     _emit({"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})")
 
 
@@ -280,6 +337,9 @@ def cooccur(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
     """Code co-occurrence: a symmetric code x code table of leaf codes.
 
@@ -288,17 +348,21 @@ def cooccur(
 
     Example: qualcode cooccur --from out --within transcript --measure jaccard
     """
-    from qualcode.analysis import cooccurrence
-
-    run = _load(from_, where=where)
-    table = cooccurrence(
-        run.segments,
-        run.codings,
-        run.code_order,
-        within=within,
-        measure=measure,
+    options = {
+        "within": within,
+        "measure": measure,
         **_filters(codes, source, coder, where, include_interviewer),
-    )
+    }
+    dask_options = _dask(engine, scheduler, workers)
+    if dask_options is not None:
+        from qualcode.analysis_dask import cooccurrence as dask_cooccurrence
+
+        table = dask_cooccurrence(from_, **options, **dask_options)
+    else:
+        from qualcode.analysis import cooccurrence
+
+        run = _load(from_, where=where)
+        table = cooccurrence(run.segments, run.codings, run.code_order, **options)
     _emit({"cooccurrence": table}, fmt, output, f"Co-occurrence ({measure} within {within})")
 
 

@@ -18,15 +18,22 @@ err_console = Console(stderr=True)
 
 def print_error(exc: QualcodeError) -> None:
     """Print each problem of a QualcodeError as one red line on stderr."""
-    for problem in exc.problems:
+    from rich.markup import escape
+
+    for problem in exc.problems:  # escaped: a message may hold brackets (qualcode[dask])
         err_console.print(
-            f"[bold red]error:[/] {problem}", markup=True, highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(str(problem))}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
         )
 
 
 def print_warning(message: str) -> None:
     """Print one yellow warning line on stderr."""
-    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = True):
@@ -56,9 +63,13 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def print_summary(out_console: Console, summary: dict, out, options: dict) -> None:
-    """The end-of-run summary of `qualcode code`."""
+def print_summary(
+    out_console: Console, summary: dict, out, options: dict, layout: dict | None = None
+) -> None:
+    """The end-of-run summary of `qualcode code` (`layout`: run.json's, see output.layout_record)."""
     from rich.table import Table
+
+    from qualcode.models import LAYOUT_DATASET
 
     langs = ", ".join(f"{k} {v}" for k, v in summary["by_language"].items())
     out_console.print(
@@ -98,9 +109,13 @@ def print_summary(out_console: Console, summary: dict, out, options: dict) -> No
             f"... and {len(warnings) - MAX_WARNINGS_SHOWN} more: all are listed in {out}/run.json "
             f"(orphan overrides also in {out}/overrides.csv, column status)"
         )
-    out_console.print(
+    wrote = (
         f"Wrote {out}/segments, codings, overrides (.parquet + .csv), transcripts.parquet, run.json"
     )
+    if layout and layout.get("parquet") == LAYOUT_DATASET:
+        rows = layout.get("partition_rows")
+        wrote += f"; segments, codings and transcripts as datasets of {rows:,}-row parts"
+    out_console.print(wrote)
 
 
 def print_frequency_preview(out_console: Console, out, by: list[str]) -> None:
