@@ -274,3 +274,35 @@ def test_a_broken_overrides_file_stops_the_run_and_is_never_rewritten(
     assert added.exit_code == 2 and "nothing was appended" in added.stderr
     assert broken.read_bytes() == data
     assert _snapshot(out) == before
+
+
+def test_a_run_removes_temporary_folders_of_killed_runs_but_not_of_live_ones(tmp_path: Path):
+    import fcntl
+
+    from qualcode.output import write_output_folder
+
+    out = tmp_path / "out"
+    killed = tmp_path / ".out.killed1.tmp"  # a run killed while writing: lock file, no holder
+    (killed / "segments.parquet").mkdir(parents=True)
+    (killed / ".qualcode-writing").write_text("")
+    live = tmp_path / ".out.live2.tmp"  # a run writing right now: it holds the lock
+    live.mkdir()
+    (live / ".qualcode-writing").write_text("")
+    other = tmp_path / ".out.other3.tmp"  # no lock file: not known to be abandoned
+    other.mkdir()
+    with open(live / ".qualcode-writing") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        write_output_folder(out, lambda folder: (folder / "run.json").write_text("{}"))
+        assert not killed.exists()
+        assert live.is_dir() and other.is_dir()
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # the lock file never ships
+
+
+@POSIX_ONLY
+def test_after_killed_runs_the_next_run_leaves_no_temporary_folder(tmp_path: Path):
+    out = tmp_path / "out"
+    for delay in (0.5, 1.0, 1.5):
+        _kill_after(_code_command(out, "turn"), delay, tmp_path)
+    done = subprocess.run(_code_command(out, "turn"), cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    assert sorted(p.name for p in tmp_path.glob(".out.*")) == []

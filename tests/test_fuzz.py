@@ -10,6 +10,7 @@ limit message. Bounded (max_examples <= 80, no deadline) so the file runs in a m
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import signal
 import string
@@ -397,6 +398,7 @@ def test_override_files_load_or_fail_cleanly(tmp_path: Path, data: bytes):
     outcome(lambda: read_overrides([path.parent]))
 
 
+@functools.cache  # once: the file records when it was written, and a draw must be repeatable
 def _xlsx_seed() -> bytes:
     import pandas as pd
 

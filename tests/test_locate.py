@@ -149,6 +149,24 @@ def test_windows_keep_edge_cases_exact(tmp_path: Path, lang: str, patterns: str,
     assert located.match_segments(texts) == whole.match_segments(texts)
 
 
+def test_regexes_run_where_their_literal_occurs_and_literal_free_ones_everywhere(
+    tmp_path: Path,
+) -> None:
+    patterns = (
+        r"        - {regex: '\b(?:rdl?|real\s+decreto)\s*7/2018'}" + "\n"
+        r"        - {regex: '[0-9]{4}[ab]'}" + "\n"  # no literal: tried on every segment
+    )
+    located, whole = _matcher(tmp_path, "es", patterns)
+    texts = ["El RDL 7/2018 y el Real  Decreto 7/2018", "nada aquí", "el 2018a y rd7/2018"]
+    found = located.match_segments(texts)
+    assert found == whole.match_segments(texts)
+    assert [[texts[i][m.start : m.end] for m in ms] for i, ms in enumerate(found)] == [
+        ["RDL 7/2018", "Real  Decreto 7/2018"],
+        [],
+        ["2018a", "rd7/2018"],
+    ]
+
+
 def test_english_contraction_is_found_through_its_norm(tmp_path: Path) -> None:
     """'n't' has NORM 'not' from the tokenizer's special cases: its window must be found."""
     located, _ = _matcher(tmp_path, "en", "        - {tokens: [{NORM: not}, {LOWER: pay}]}\n")

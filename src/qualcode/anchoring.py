@@ -118,6 +118,29 @@ def choose_anchor(
     return None if best is None else best[1]
 
 
+def _group_regexes(
+    regexes: list[tuple[str, re.Pattern[str], int]],
+) -> list[tuple[str, re.Pattern[str] | None, list[tuple[re.Pattern[str], int]]]]:
+    """Regex anchors by attribute, each group with one alternation that matches when any does.
+
+    The alternation is None when it cannot stand for its parts (inline flags, backreferences).
+    """
+    by_attr: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+    for attr, regex, pattern in regexes:
+        by_attr.setdefault(attr, []).append((regex, pattern))
+    groups = []
+    for attr, members in by_attr.items():
+        sources = [regex.pattern for regex, _ in members]
+        any_of = None
+        if not any(re.search(r"\\\d|\(\?[aiLmsux-]|\(\?P[=<]", p) for p in sources):
+            try:
+                any_of = re.compile("|".join(f"(?:{p})" for p in sources))
+            except re.error:
+                any_of = None
+        groups.append((attr, any_of, members))
+    return groups
+
+
 class AnchoredPatterns:
     """A set of token patterns matched via their anchors (see the module docstring)."""
 
@@ -133,7 +156,7 @@ class AnchoredPatterns:
         self._requirements: list[list[tuple[int, frozenset[int]]]] = []
         # Patterns of plain value tests (optional tokens allowed) are verified by lookups, as
         # spaCy would, without a Matcher call; see _direct_form.
-        self._direct: list[list[tuple[int, list[list[tuple[int, Any]]]]] | None] = []
+        self._direct: list[list[tuple[int, int, tuple[tuple[int, int, Any], ...]]] | None] = []
         self._regex_tests: list[tuple[re.Pattern[str], dict[int, bool]]] = []
         self._keys: list[int] = []
         self._labels: list[str] = []
@@ -141,6 +164,7 @@ class AnchoredPatterns:
         # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._seen: dict[str, set[int]] = {a: set() for a in ATTRS}
+        self._regex_groups: list[tuple[str, re.Pattern[str] | None, list]] | None = None
 
     def add(self, key: str, tokens: list[dict[str, Any]], prefer: int | None = None) -> bool:
         """Add a pattern under `key` if it can be anchored; False when it cannot.
@@ -177,6 +201,7 @@ class AnchoredPatterns:
         self._reach.append((before, after))
         if isinstance(values, re.Pattern):
             self._regexes.append((attr, values, position))
+            self._regex_groups = None
             return True
         for value in dict.fromkeys(values):
             self._add_anchor(attr, value, position)
@@ -184,14 +209,15 @@ class AnchoredPatterns:
 
     def _direct_form(
         self, tokens: list[dict[str, Any]], anchor_index: int
-    ) -> list[tuple[int, list[list[tuple[int, Any]]]]] | None:
+    ) -> list[tuple[int, int, tuple[tuple[int, int, Any], ...]]] | None:
         """The pattern as fixed-length variants checked by lookups, or None if it needs a Matcher.
 
         A pattern whose tokens are required or optional ('?') and test only NORM/LOWER/ORTH by
         value, list or REGEX (or nothing: a wildcard) matches exactly the spans matched by one
         of its variants -- each optional token kept or left out -- which is also what spaCy's
-        Matcher returns for it. Each variant is (the anchor's position in it, per-token checks);
-        a check is (column, allowed string ids) or (column, index of a regex).
+        Matcher returns for it. Each variant is (the anchor's position in it, its length, its
+        checks); a check is (token offset from the anchor, column, allowed string ids or the
+        index of a regex check).
         """
         optional = [i for i, t in enumerate(tokens) if t.get("OP") == "?"]
         if len(optional) > MAX_OPTIONAL or any(t.get("OP") not in (None, "?") for t in tokens):
@@ -226,7 +252,17 @@ class AnchoredPatterns:
             if anchor_index in dropped:
                 continue
             positions = [i for i in range(len(tokens)) if i not in dropped]
-            variants.append((positions.index(anchor_index), [checks[i] for i in positions]))
+            at = positions.index(anchor_index)
+            # (offset from the anchor, column, test), set lookups before regexes
+            flat = sorted(
+                (
+                    (slot - at, column, test)
+                    for slot, i in enumerate(positions)
+                    for column, test in checks[i]
+                ),
+                key=lambda check: (not isinstance(check[2], frozenset), abs(check[0])),
+            )
+            variants.append((at, len(positions), tuple(flat)))
         return variants
 
     def _regex_check(self, pattern: str) -> int:
@@ -234,21 +270,13 @@ class AnchoredPatterns:
         self._regex_tests.append((re.compile(pattern), {}))
         return len(self._regex_tests) - 1
 
-    def _passes(self, checks, columns: list[list[int]], index: int) -> bool:
-        """Whether token `index` passes every check of one pattern token."""
-        for column, test in checks:
-            value = columns[column][index]
-            if isinstance(test, frozenset):
-                if value not in test:
-                    return False
-                continue
-            regex, cache = self._regex_tests[test]
-            hit = cache.get(value)
-            if hit is None:
-                hit = cache[value] = regex.search(self.vocab.strings[value]) is not None
-            if not hit:
-                return False
-        return True
+    def _regex_hit(self, test: int, value: int) -> bool:
+        """Whether the string with id `value` matches regex check `test` (cached per id)."""
+        regex, cache = self._regex_tests[test]
+        hit = cache.get(value)
+        if hit is None:
+            hit = cache[value] = regex.search(self.vocab.strings[value]) is not None
+        return hit
 
     def _add_anchor(self, attr: str, value: str, pattern: int) -> None:
         from spacy.matcher import PhraseMatcher
@@ -270,19 +298,20 @@ class AnchoredPatterns:
     def _test_new_forms(self, columns: list[list[int]]) -> None:
         """Test regex anchors once per word form never seen before; hits become anchors."""
         strings = self.vocab.strings
-        by_attr: dict[str, list[tuple[re.Pattern[str], int]]] = {}
-        for attr, regex, pattern in self._regexes:
-            by_attr.setdefault(attr, []).append((regex, pattern))
-        for attr, regexes in by_attr.items():
+        if self._regex_groups is None:
+            self._regex_groups = _group_regexes(self._regexes)
+        for attr, any_of, regexes in self._regex_groups:
             seen = self._seen[attr]
             new = set(columns[ATTRS.index(attr)])
             new.difference_update(seen)
+            seen |= new
             for value in new:
                 text = strings[value]
+                if any_of is not None and not any_of.search(text):
+                    continue  # most forms match none of the regexes: one test instead of many
                 for regex, pattern in regexes:
                     if regex.search(text):
                         self._add_anchor(attr, text, pattern)
-                seen.add(value)
 
     def freeze(self) -> None:
         """Nothing to precompute; kept so callers can mark the end of `add` calls."""
@@ -325,18 +354,19 @@ class AnchoredPatterns:
                 continue
             if direct is not None:
                 key = self._keys[pattern]
-                for anchor_at, checks in direct:
+                for anchor_at, length, checks in direct:
                     first = position - anchor_at
-                    last = first + len(checks)
-                    if (
-                        first >= 0
-                        and last <= n
-                        and all(
-                            self._passes(token_checks, columns, first + i)
-                            for i, token_checks in enumerate(checks)
-                        )
-                    ):
-                        found.add((key, first, last))
+                    if first < 0 or first + length > n:
+                        continue
+                    for offset, column, test in checks:
+                        value = columns[column][position + offset]
+                        if type(test) is frozenset:
+                            if value not in test:
+                                break
+                        elif not self._regex_hit(test, value):
+                            break
+                    else:
+                        found.add((key, first, first + length))
                 continue
             for key, s, e in self._matchers[pattern](doc[start:end]):
                 # Keep matches that contain the anchor; others are found from their own anchor.

@@ -302,35 +302,18 @@ def _in_order(submit: Callable[[Any], Any], items: Sequence[Any], window: int) -
 def _run_dask(
     jobs: Sequence[Job], settings: Settings, workers: int, scheduler: str | None
 ) -> Iterator[Finished]:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise QualcodeError(
-            'the Dask engine needs dask[distributed]: pip install "qualcode[dask]"'
-        ) from None
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=max(1, workers),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        )
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            remote_settings = client.scatter(settings, broadcast=True)
-            size = max(1, min(16, len(jobs) // (max(1, workers) * 4) or 1))
-            chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-            for coded in _in_order(
-                lambda chunk: client.submit(_code_chunk, chunk, remote_settings, pure=False),
-                chunks,
-                max(1, workers) * 3,
-            ):
-                yield from coded
-    finally:
-        if cluster is not None:
-            cluster.close()
+    from qualcode.cluster import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        remote_settings = client.scatter(settings, broadcast=True)
+        size = max(1, min(16, len(jobs) // (max(1, workers) * 4) or 1))
+        chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+        for finished in _in_order(
+            lambda chunk: client.submit(_code_chunk, chunk, remote_settings, pure=False),
+            chunks,
+            max(1, workers) * 3,
+        ):
+            yield from finished
 
 
 # --- the scan: validate everything first, keep no text ----------------------------------------------

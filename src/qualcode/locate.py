@@ -269,7 +269,9 @@ def _span_bound(tokens: Sequence[dict[str, Any]]) -> int | None:
 class Locator:
     """Where the token patterns of one language could match, found without tokenizing.
 
-    `patterns` are (label, token pattern) pairs, with LEMMA already rewritten to NORM.
+    `patterns` are (label, token pattern) pairs, with LEMMA already rewritten to NORM;
+    `text_patterns` are (label, strings one of which occurs in any match) of patterns matched
+    on the raw text (regexes): they get no window, `plan` only tells whether they may match.
     `forms_of_norms(values)` maps NORM values (lower-cased lemmas) to every surface form whose
     NORM can be that value; `spanning_specials` are tokenizer special cases containing
     whitespace, which a window must never cut. When some pattern cannot be located, `whole` is
@@ -282,6 +284,7 @@ class Locator:
         forms_of_norms: Callable[[set[str]], dict[str, set[str]]],
         spanning_specials: Iterable[str] = (),
         common_words: Iterable[str] = (),
+        text_patterns: Sequence[tuple[str, list[str]]] = (),
     ) -> None:
         self._specials = sorted(set(spanning_specials))
         self._common = {w.casefold() for w in common_words}
@@ -312,13 +315,21 @@ class Locator:
                 old = reach.get(needle, (0, 0))
                 reach[needle] = (_widest(old[0], before), _widest(old[1], after))
                 labels.setdefault(needle, set()).add(label)
-        if self.whole or not reach:
+        # Patterns matched on the raw text (regexes) need no window, only to know they may match.
+        for label, literals in text_patterns:
+            for needle in {literal.casefold() for literal in literals}:
+                labels.setdefault(needle, set()).add(label)
+        if self.whole or not labels:
             return
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for needle in sorted(reach):
-            automaton.add_word(needle, (len(needle), *reach[needle], frozenset(labels[needle])))
+        for needle in sorted(labels):
+            windowed = needle in reach
+            before, after = reach.get(needle, (0, 0))
+            automaton.add_word(
+                needle, (len(needle), before, after, frozenset(labels[needle]), windowed)
+            )
         automaton.make_automaton()
         self._automaton = automaton
 
@@ -371,8 +382,10 @@ class Locator:
         spans: list[Window] = []
         alive: set[str] = set()
         reversed_text = None
-        for end, (length, before, after, labels) in self._automaton.iter(folded):
+        for end, (length, before, after, labels, windowed) in self._automaton.iter(folded):
             alive |= labels
+            if not windowed:
+                continue
             if before is None or after is None:
                 spans = whole
                 before = after = 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from qualcode.anchoring import AnchoredPatterns
 from qualcode.codebook import MAX_WILDCARD, WILDCARD, Codebook, Pattern
-from qualcode.locate import Locator
+from qualcode.locate import Locator, regex_literals
 from qualcode.nlp import LanguagePipeline
 
 _LEMMA_KEYS = {"LEMMA"}
@@ -161,17 +161,22 @@ class CodebookMatcher:
                 used[pattern.match] = True
                 located.append((pattern.id, _phrase_tokens(pattern.match, docs)))
         self.locator: Locator | None = None
+        self._always: set[str] = set()
         self._joiner = _JOINERS[0]  # unused while every segment is one window
         rules = pipeline.nlp.tokenizer.rules or {}
         joiners = [c for c in _JOINERS if c not in rules]
         if locate and pipeline.model is None and joiners:
             self._joiner = joiners[0]
+            literals = [(p.id, regex_literals(p.value)) for p, _ in self._regexes]
             self.locator = Locator(
                 located,
                 pipeline.forms_of_norms,
                 pipeline.spanning_specials(),
                 pipeline.nlp.Defaults.stop_words,
+                [(label, found) for label, found in literals if found],
             )
+            # A regex without a literal may match any text: always run it.
+            self._always = {label for label, found in literals if not found}
         # Anchor each token pattern on the token the locator finds it by: the anchor positions
         # are then the few places where that rare token occurs.
         chosen = self.locator.chosen if self.locator is not None else {}
@@ -226,6 +231,8 @@ class CodebookMatcher:
             else:
                 raw = _back_to_segment(found, windows)
         for pattern, regex in self._regexes:
+            if alive is not None and pattern.id not in alive and pattern.id not in self._always:
+                continue
             raw.extend(
                 (pattern, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
             )

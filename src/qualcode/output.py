@@ -10,6 +10,12 @@ Layout::
       codebook.yaml                       copy of the codebook used
       run.json                            manifest: codebook hash, command, counts, warnings, codes
 
+With the partitioned layout (`qualcode code --partitioned`, the default with `--engine dask`)
+segments, codings and transcripts are each a folder `<table>.parquet/` of part files
+`part-00000.parquet`, `part-00001.parquet`, ... with the same schema; read in name order they
+are the single file's rows in the same order. Readers accept both layouts; run.json records
+which one was written ("layout").
+
 A run is written into a temporary sibling folder and swapped into place only when complete, so
 an interrupted run leaves the previous folder intact -- never a mix of old and new files.
 """
@@ -17,6 +23,7 @@ an interrupted run leaves the previous folder intact -- never a mix of old and n
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
 import shutil
@@ -46,11 +53,74 @@ class CodedOutput:
     @property
     def code_order(self) -> list[tuple[str, str | None]]:
         """(code, parent) pairs in codebook order, parent codes included (parent None)."""
-        return [(c["name"], c.get("parent")) for c in self.manifest.get("codes", [])]
+        return manifest_code_order(self.manifest)
 
     def transcripts(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Read the transcripts table (canonical text + metadata) on demand: it is the big one."""
         return _read_parquet(self.folder, m.TRANSCRIPTS_FILE, columns)
+
+
+def manifest_code_order(manifest: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(code, parent) pairs of run.json's codes, in codebook order."""
+    return [(c["name"], c.get("parent")) for c in manifest.get("codes", [])]
+
+
+def layout_record(partition_rows: int | None) -> dict[str, Any]:
+    """run.json's "layout": single Parquet files, or datasets of `partition_rows`-row parts."""
+    if partition_rows is None:
+        return {"parquet": m.LAYOUT_FILE}
+    return {"parquet": m.LAYOUT_DATASET, "partition_rows": partition_rows}
+
+
+def table_parts(folder: Path, name: str) -> list[Path]:
+    """The Parquet file(s) of table `name`: [the file], or a dataset's part files in order.
+
+    Parts are ordered by name (shorter names first, so part-100000 follows part-99999); hidden
+    files and files starting with "_" are not parts. Raises OutputError when the table is
+    missing or its folder holds no part file.
+    """
+    path = folder / f"{name}.parquet"
+    if path.is_dir():
+        parts = [
+            p
+            for p in path.iterdir()
+            if p.suffix == ".parquet" and not p.name.startswith((".", "_")) and p.is_file()
+        ]
+        if not parts:
+            raise OutputError(f"{name}.parquet is a folder without part files", file=path)
+        return sorted(parts, key=lambda p: (len(p.name), p.name))
+    if not path.exists():
+        raise OutputError(
+            f"{name}.parquet is missing; is this the output folder of `qualcode code`?",
+            file=folder,
+        )
+    return [path]
+
+
+def table_columns(folder: Path, name: str) -> list[str]:
+    """Column names of table `name` (from the first file's footer; every part shares it)."""
+    import pyarrow.parquet as pq
+
+    parts = table_parts(folder, name)
+    try:
+        names = pq.read_schema(parts[0]).names
+    except (OSError, ValueError) as exc:
+        raise OutputError(
+            f"cannot read {name}.parquet ({type(exc).__name__})", file=parts[0]
+        ) from None
+    return [c for c in names if not c.startswith("__index_level_")]
+
+
+def unreadable_part(parts: Sequence[Path]) -> Path | None:
+    """The first part whose Parquet footer cannot be read, if any (names the culprit)."""
+    import pyarrow.parquet as pq
+
+    for part in parts:
+        try:
+            pq.read_metadata(part)
+        except (OSError, ValueError):
+            return part
+    return None
 
 
 def _read_parquet(
@@ -58,22 +128,19 @@ def _read_parquet(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    path = folder / f"{name}.parquet"
-    if not path.exists():
-        raise OutputError(
-            f"{name}.parquet is missing; is this the output folder of `qualcode code`?",
-            file=folder,
-        )
+    parts = table_parts(folder, name)
     try:
         if columns is not None or skip:
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(path).names
+            names = table_columns(folder, name)
             wanted = names if columns is None else [c for c in columns if c in names]
             columns = [c for c in wanted if c not in skip]
-        return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
+        source = parts[0] if len(parts) == 1 else [str(p) for p in parts]
+        return pd.read_parquet(source, columns=list(columns) if columns is not None else None)
     except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {name}.parquet ({type(exc).__name__})", file=path) from None
+        where = (unreadable_part(parts) or parts[0].parent) if len(parts) > 1 else parts[0]
+        raise OutputError(
+            f"cannot read {name}.parquet ({type(exc).__name__})", file=where
+        ) from None
 
 
 def load_output(
@@ -89,6 +156,20 @@ def load_output(
     one of its tables is missing or unreadable.
     """
     path = Path(folder)
+    manifest = read_manifest(path)
+    return CodedOutput(
+        folder=path,
+        segments=_read_parquet(path, m.SEGMENTS_FILE, segment_columns, skip_columns),
+        codings=_read_parquet(path, m.CODINGS_FILE, coding_columns, skip_columns),
+        overrides=_read_parquet(path, m.OVERRIDES_FILE, None),
+        manifest=manifest,
+    )
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """run.json of an output folder. Raises OutputError when the folder or run.json is missing
+    or run.json is not JSON."""
+    path = Path(folder)
     if not path.is_dir():
         raise OutputError(
             "output folder not found (run `qualcode code ... --out FOLDER` first)", file=path
@@ -97,16 +178,9 @@ def load_output(
     if not manifest_path.exists():
         raise OutputError(f"{m.MANIFEST_FILE} is missing; not a qualcode output folder", file=path)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise OutputError("run.json is not valid JSON", file=manifest_path) from None
-    return CodedOutput(
-        folder=path,
-        segments=_read_parquet(path, m.SEGMENTS_FILE, segment_columns, skip_columns),
-        codings=_read_parquet(path, m.CODINGS_FILE, coding_columns, skip_columns),
-        overrides=_read_parquet(path, m.OVERRIDES_FILE, None),
-        manifest=manifest,
-    )
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -162,15 +236,23 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
         )
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(parent, out.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
     os.chmod(tmp, 0o777 & ~_umask())
+    # Held while this run writes: a folder whose lock nobody holds was left by a killed run.
+    lock = open(tmp / _LOCK_FILE, "w")  # noqa: SIM115 - held until the folder is complete
     try:
+        _lock(lock)
         fill(tmp)
-        for child in tmp.iterdir():
+        (tmp / _LOCK_FILE).unlink()
+        lock.close()
+        for child in sorted(tmp.rglob("*")):  # sub-folders too: a dataset's part files
             if child.is_file():  # a sub-folder keeps its x bits
                 os.chmod(child, 0o666 & ~_umask())
                 with open(child, "rb") as handle:  # on disk before the swap, not after
                     os.fsync(handle.fileno())
+            elif child.is_dir():
+                _fsync_dir(child)
         _fsync_dir(tmp)
         old = None
         if out.exists():
@@ -187,8 +269,43 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
+        lock.close()
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_LOCK_FILE = ".qualcode-writing"
+
+
+def _lock(handle, blocking: bool = True) -> bool:
+    """flock `handle` exclusively; False if another process holds it (non-blocking)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no cleanup of abandoned folders
+        return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
+def _remove_abandoned(parent: Path, name: str) -> None:
+    """Delete temporary folders of earlier runs into `name` that were killed while writing.
+
+    A run holds a lock on a file in its temporary folder until the folder is complete; the
+    operating system releases it when the process dies. A folder with that file and no lock
+    holder is therefore abandoned; a folder of a run still writing is left alone.
+    """
+    for candidate in parent.glob(f".{glob.escape(name)}.*.tmp"):
+        lock_path = candidate / _LOCK_FILE
+        try:
+            handle = open(lock_path)  # noqa: SIM115 - closed below
+        except OSError:
+            continue  # no lock file: finishing right now, or not ours
+        with handle:
+            if _lock(handle, blocking=False):
+                shutil.rmtree(candidate, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -231,15 +348,23 @@ def _fsync_dir(path: Path) -> None:
 
 
 def build_manifest(
-    codebook: Any, options: dict[str, Any], summary: dict[str, Any], command: str | None
+    codebook: Any,
+    options: dict[str, Any],
+    summary: dict[str, Any],
+    command: str | None,
+    layout: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of run.json: how to reproduce the run, and what it found. No timestamps."""
+    """The content of run.json: how to reproduce the run, and what it found. No timestamps.
+
+    `layout` (see `layout_record`) says how the tables are stored; single files by default.
+    """
     import qualcode
 
     return {
         "qualcode_version": qualcode.__version__,
         "command": command,
         "options": options,
+        "layout": layout or layout_record(None),
         "codebook": {
             "name": codebook.name,
             "version": codebook.version,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from qualcode.models import DEFAULT_INTERVIEWER_LABELS, UNITS
+from qualcode.models import DEFAULT_INTERVIEWER_LABELS, PARTITION_ROWS, UNITS
 
 AUTO_META_NAMES = ("participants.csv", "participants.xlsx", "meta.csv")
 DEFAULT_OVERRIDES_DIR = Path("overrides")
@@ -80,15 +80,29 @@ def code(
         "--workers",
         "-w",
         min=0,
-        help="Processes to code with (0 = all cores). The output is identical for any number.",
+        help="Processes to code with (0 = all cores when there are at least 32 transcripts, "
+        "else one: starting a process costs about a second). The output is identical for any "
+        "number.",
     ),
     engine: str = typer.Option(
-        "local", "--engine", help="local (this machine) or dask (a Dask cluster; qualcode[dask])."
+        "local", "--engine", help="local (this machine) or dask (a Dask cluster; qualcode\\[dask])."
     ),
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
         help="Dask scheduler address (tcp://HOST:8786); default: a local cluster.",
+    ),
+    partitioned: bool | None = typer.Option(
+        None,
+        "--partitioned/--single-file",
+        help="Write segments, codings and transcripts as partitioned Parquet datasets "
+        "(OUT/segments.parquet/part-00000.parquet, part-00001.parquet, ...) that Dask reads in "
+        "parallel, or as one Parquet file each. Default: partitioned with --engine dask, single "
+        "files otherwise. CSV files are single files either way; every command reads both.",
+        show_default=False,
+    ),
+    partition_rows: int = typer.Option(
+        PARTITION_ROWS, "--partition-rows", min=1, help="Rows per part file of a partitioned table."
     ),
     by: list[str] | None = typer.Option(
         None,
@@ -105,11 +119,12 @@ def code(
     Reads transcripts (YAML front matter + 'Speaker: text' turns), applies the codebook's
     spaCy patterns per language, applies coders' manual overrides, and writes OUT/segments,
     OUT/codings (Parquet + CSV), OUT/overrides, OUT/transcripts.parquet and OUT/run.json.
+    With --partitioned (the default with --engine dask) each big Parquet table is a folder of
+    part files.
 
     Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
     """
     from qualcode.cli.render import console, err_console, print_summary
-    from qualcode.engine import default_workers
     from qualcode.pipeline import code_to_folder
 
     meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))
@@ -153,9 +168,11 @@ def code(
             strict=strict,
             spacy_model=spacy_model,
             encoding=encoding,
-            workers=workers or default_workers(),
+            workers=workers,
             engine=engine,
             scheduler=scheduler,
+            partitioned=partitioned,
+            partition_rows=partition_rows,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
@@ -163,7 +180,9 @@ def code(
             json.dumps({"out": out.as_posix(), **manifest["summary"]}, indent=2, ensure_ascii=False)
         )
     elif not quiet:
-        print_summary(console, manifest["summary"], out, manifest["options"])
+        print_summary(
+            console, manifest["summary"], out, manifest["options"], manifest.get("layout")
+        )
         if by:
             from qualcode.cli.render import print_frequency_preview
 
