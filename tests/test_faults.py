@@ -306,3 +306,48 @@ def test_after_killed_runs_the_next_run_leaves_no_temporary_folder(tmp_path: Pat
     done = subprocess.run(_code_command(out, "turn"), cwd=tmp_path, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
     assert sorted(p.name for p in tmp_path.glob(".out.*")) == []
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_worker_processes_end_when_the_coding_run_is_killed(tmp_path: Path):
+    from conftest import generate_corpus
+
+    corpus = generate_corpus(tmp_path / "corpus", 400_000, words_per_file=2000)
+    command = [sys.executable, "-m", "qualcode", "code", str(corpus), "-c", str(SAMPLE_CODEBOOK)]
+    process = subprocess.Popen(
+        [*command, "-o", str(tmp_path / "out"), "--workers", "2", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, "the run did not start its workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers), "workers outlived the killed run"

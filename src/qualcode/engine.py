@@ -217,14 +217,80 @@ def _auto_rows(record, matches, base: dict[str, Any], parents: dict[str, str | N
 # --- engines: the same jobs, in the same order, on one process, many, or a Dask cluster ----------
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, languages: Sequence[str], parent: int) -> None:
+    """Start a worker: keep the settings, build the pipelines and matchers it will need."""
     global _WORKER_SETTINGS
+    _die_with_parent(parent)
     _WORKER_SETTINGS = settings
+    from qualcode.nlp import get_pipeline
+
+    for language in languages:
+        # An unknown language is reported with its file name when a job meets it.
+        with contextlib.suppress(QualcodeError):
+            _matcher_for(settings, get_pipeline(language, settings.spacy_model))
 
 
-def _code_chunk_in_worker(jobs: list[Job]) -> list[Finished]:
+def _die_with_parent(parent: int) -> None:
+    """Have Linux end this worker when the process that started it dies (even by SIGKILL),
+    instead of leaving it waiting for work forever."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def _code_chunk_in_worker(jobs: list[Job], columns: dict[str, list[str]]) -> list[Finished]:
     assert _WORKER_SETTINGS is not None
-    return [finish_job(job, _WORKER_SETTINGS) for job in jobs]
+    settings = replace(_WORKER_SETTINGS, columns=columns)
+    return [finish_job(job, settings) for job in jobs]
+
+
+class LocalPool:
+    """Worker processes for the local engine, started before the scan.
+
+    Each worker builds its pipelines and matchers (for the codebook's languages) while the
+    main process scans the corpus, so neither waits for the other; the table columns, known
+    only after the scan, travel with each task.
+    """
+
+    def __init__(self, workers: int, settings: Settings) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(settings, settings.book.languages, os.getpid()),
+        )
+        # Start every worker now (the executor would start them one task at a time).
+        for _ in range(workers):
+            self.executor.submit(int)
+
+    def run(self, jobs: Sequence[Job], columns: dict[str, list[str]]) -> Iterator[Finished]:
+        """Each job's finished transcript, in job order."""
+        # Several transcripts per task, several tasks per worker in flight: a worker must
+        # never wait for the main process (busy writing tables) to hand it its next one.
+        size = max(1, min(CHUNK, len(jobs) // (self.workers * 8)))
+        chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+        submit = self.executor.submit
+        for finished in _in_order(
+            lambda chunk: submit(_code_chunk_in_worker, chunk, columns), chunks, self.workers * 4
+        ):
+            yield from finished
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _code_chunk(jobs: list[Job], settings: Settings) -> list[Finished]:
@@ -238,42 +304,36 @@ def run_jobs(
     workers: int = 1,
     engine: str = "local",
     scheduler: str | None = None,
+    pool: LocalPool | None = None,
 ) -> Iterator[Finished]:
-    """Yield each job's finished transcript in job order, whatever the engine."""
-    if workers <= 0:  # auto: every core, when the corpus is large enough to pay for starting them
-        workers = default_workers() if len(jobs) >= AUTO_PARALLEL_MIN_JOBS else 1
+    """Yield each job's finished transcript in job order, whatever the engine.
+
+    `pool`: worker processes already started (see `planned_workers`); without one, the local
+    engine codes in this process.
+    """
+    if workers <= 0:
+        workers = planned_workers(len(jobs), workers)
     if engine == "dask":
         yield from _run_dask(jobs, settings, workers, scheduler)
-        return
-    if workers <= 1 or len(jobs) <= 1:
+    elif pool is not None and len(jobs) > 1:
+        yield from pool.run(jobs, settings.columns)
+    elif workers > 1 and len(jobs) > 1:
+        owned = LocalPool(workers, settings)
+        try:
+            yield from owned.run(jobs, settings.columns)
+        finally:
+            owned.close()
+    else:
         for job in jobs:
             yield finish_job(job, settings)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    if "fork" in methods:
-        # Build pipelines and matchers once here: forked workers inherit them (copy-on-write)
-        # instead of each spending seconds loading spaCy's lookup tables again.
-        from qualcode.nlp import get_pipeline
 
-        for language in sorted({job.language for job in jobs}):
-            # An unknown language is reported with its file name when a worker meets it.
-            with contextlib.suppress(QualcodeError):
-                _matcher_for(settings, get_pipeline(language, settings.spacy_model))
-    # Several transcripts per task, several tasks per worker in flight: a worker must never
-    # wait for the main process (busy writing tables) to hand it its next transcript.
-    size = max(1, min(CHUNK, len(jobs) // (workers * 8)))
-    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
-    ) as pool:
-        for finished in _in_order(
-            lambda chunk: pool.submit(_code_chunk_in_worker, chunk), chunks, workers * 4
-        ):
-            yield from finished
+def planned_workers(transcripts: int, workers: int) -> int:
+    """Processes to code with: `workers`, or for 0 (auto) every core when there are enough
+    transcripts to pay for starting them."""
+    if workers > 0:
+        return workers
+    return default_workers() if transcripts >= AUTO_PARALLEL_MIN_JOBS else 1
 
 
 def _in_order(submit: Callable[[Any], Any], items: Sequence[Any], window: int) -> Iterator[Any]:
@@ -448,7 +508,7 @@ def run_coding(
     """Code a corpus into the sink made by `sink_factory(columns)`; returns (sink, result)."""
     import pandas as pd
 
-    from qualcode.overrides import OverrideLedger, read_overrides
+    from qualcode.overrides import read_overrides
 
     if unit not in m.UNITS:
         raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
@@ -462,25 +522,70 @@ def run_coding(
         if overrides
         else pd.DataFrame(columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
     )
+    settings = Settings(
+        book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
+    )
+    pool = None
+    if engine == "local":
+        files = _count_files(inputs)
+        planned = planned_workers(files, workers)
+        if planned > 1 and files > 1:
+            pool = LocalPool(planned, settings)  # workers get ready while the scan runs
+    try:
+        return _code_scanned(
+            inputs,
+            settings,
+            decisions,
+            sink_factory,
+            meta=meta,
+            strict=strict,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+            progress=progress,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _count_files(inputs: Sequence[str | Path]) -> int:
+    from qualcode.transcripts.reader import find_transcript_files
+
+    try:
+        return len(find_transcript_files(inputs))
+    except QualcodeError:
+        return 0  # the scan reports it
+
+
+def _code_scanned(
+    inputs: Sequence[str | Path],
+    settings: Settings,
+    decisions: pd.DataFrame,
+    sink_factory: Callable[[dict[str, list[str]]], Any],
+    *,
+    meta: str | Path | None,
+    strict: bool,
+    workers: int,
+    engine: str,
+    scheduler: str | None,
+    progress: Progress | None,
+    pool: LocalPool | None,
+) -> tuple[Any, RunResult]:
+    from qualcode.overrides import OverrideLedger
+
+    book = settings.book
     scan = scan_transcripts(
         inputs,
-        language=language,
+        language=settings.default_language,
         meta=meta,
-        interviewer_labels=interviewer_labels,
-        encoding=encoding,
+        interviewer_labels=settings.interviewer_labels,
+        encoding=settings.encoding,
     )
     columns = table_columns(scan.meta_keys, scan.timed)
     sink = sink_factory(columns)
-    settings = Settings(
-        book,
-        unit,
-        code_interviewer,
-        spacy_model,
-        language,
-        tuple(interviewer_labels),
-        encoding,
-        columns,
-    )
+    settings = replace(settings, columns=columns)
     ledger = OverrideLedger(decisions, book.code_names)
     scan.jobs = [
         replace(job, decisions=ledger.decisions_for(job.transcript_id)) for job in scan.jobs
@@ -498,6 +603,7 @@ def run_coding(
             engine=engine,
             scheduler=scheduler,
             progress=progress,
+            pool=pool,
         )
     except BaseException:
         abort = getattr(sink, "abort", None)
@@ -518,12 +624,14 @@ def _stream(
     engine: str,
     scheduler: str | None,
     progress: Progress | None,
+    pool: LocalPool | None,
 ) -> RunResult:
     uncoded: dict[str, int] = {}
     total = len(scan.jobs)
-    for done, finished in enumerate(
-        run_jobs(scan.jobs, settings, workers=workers, engine=engine, scheduler=scheduler), start=1
-    ):
+    jobs = run_jobs(
+        scan.jobs, settings, workers=workers, engine=engine, scheduler=scheduler, pool=pool
+    )
+    for done, finished in enumerate(jobs, start=1):
         if finished.uncoded_language is not None:
             lang = finished.uncoded_language
             uncoded[lang] = uncoded.get(lang, 0) + 1
