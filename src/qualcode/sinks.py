@@ -55,6 +55,16 @@ def arrow_schema(columns: Sequence[str]):
     return pa.schema([pa.field(c, kind(c)) for c in columns])
 
 
+def table_from_rows(rows: list[dict], columns: Sequence[str]):
+    """An Arrow table of the table's schema from row dicts (missing keys are null)."""
+    import pyarrow as pa
+
+    # Column by column: Table.from_pylist is several times slower on many small dicts.
+    return pa.Table.from_pydict(
+        {c: [row.get(c) for row in rows] for c in columns}, schema=arrow_schema(columns)
+    )
+
+
 class MemorySink:
     """Collects the tables as DataFrames (for the Python API)."""
 
@@ -66,11 +76,10 @@ class MemorySink:
         self.rows[name].extend(rows)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        import pyarrow as pa
 
         out = {}
         for name, columns in self.columns.items():
-            table = pa.Table.from_pylist(self.rows[name], schema=arrow_schema(columns))
+            table = table_from_rows(self.rows[name], columns)
             out[name] = table.to_pandas()
         return out
 
@@ -165,12 +174,11 @@ class FolderSink:
             self._flush(name)
 
     def _flush(self, name: str) -> None:
-        import pyarrow as pa
 
         rows = self.buffers[name]
         if not rows:
             return
-        table = pa.Table.from_pylist(rows, schema=self.schemas[name])
+        table = table_from_rows(rows, self.columns[name])
         self.parquet[name].write(table, self.ROW_GROUP)
         if name in self.csv:
             table.to_pandas().to_csv(

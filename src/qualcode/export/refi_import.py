@@ -386,9 +386,7 @@ def _codings_table(
     rows: list[dict[str, Any]], segments: pd.DataFrame, order: list[str], parents: dict
 ) -> pd.DataFrame:
     """Coding rows with their segment's columns, in the shape and order `qualcode code` writes."""
-    import pyarrow as pa
-
-    from qualcode.sinks import arrow_schema
+    from qualcode.sinks import table_from_rows
 
     columns = [*m.CODING_COLUMNS, *_meta_columns(segments)]
     keep = [c for c in columns if c in segments.columns and c != m.TEXT]
@@ -417,7 +415,7 @@ def _codings_table(
         )
     )
     full = [{c: _plain(r.get(c)) for c in columns} for r in full]
-    return pa.Table.from_pylist(full, schema=arrow_schema(columns)).to_pandas()
+    return table_from_rows(full, columns).to_pandas()
 
 
 def _plain(value: Any) -> Any:
