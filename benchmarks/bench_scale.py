@@ -9,9 +9,11 @@ transcripts (see bench_code.py), then each configuration runs in a fresh Python 
     dask        `qualcode code --engine dask --workers 2` (a LocalCluster of 2 processes)
 
 Each probe reports its wall time and peak resident memory: its own (`ru_maxrss` of the
-process) and that of its largest child (worker processes). Prints a Markdown table.
+process) and that of its largest child (worker processes). The probes of one size run in turn,
+`--repeat` times (default 3), so that a slow spell of a shared machine hits every configuration
+alike; the table gives the median time and the largest peak memory. Prints a Markdown table.
 
-    python benchmarks/bench_scale.py [--sizes 500000 2000000 8000000] [--skip-dask]
+    python benchmarks/bench_scale.py [--sizes 500000 2000000 8000000] [--repeat 3] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,6 +73,7 @@ def run_probe(mode: str, corpus: Path, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500_000, 2_000_000, 8_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--probe")
     parser.add_argument("--corpus", type=Path)
@@ -89,10 +93,21 @@ def main() -> None:
             corpus = work / f"corpus-{size}"
             corpus.mkdir()
             written = bench_code.generate_corpus(corpus, size)
-            results = {}
-            for mode in modes:
-                results[mode] = run_probe(mode, corpus, work / f"out-{size}-{mode}")
-                print(f"{size:>10,} {mode:<10} {results[mode]}", file=sys.stderr, flush=True)
+            runs: dict[str, list[dict]] = {mode: [] for mode in modes}
+            for _ in range(args.repeat):
+                for mode in modes:
+                    result = run_probe(mode, corpus, work / f"out-{size}-{mode}")
+                    runs[mode].append(result)
+                    print(f"{size:>10,} {mode:<10} {result}", file=sys.stderr, flush=True)
+            results = {
+                mode: {
+                    "seconds": statistics.median(r["seconds"] for r in found),
+                    "words": found[0]["words"],
+                    "rss_mib": max(r["rss_mib"] for r in found),
+                    "child_rss_mib": max(r["child_rss_mib"] for r in found),
+                }
+                for mode, found in runs.items()
+            }
             coded_words = results["tokenizer"]["words"]
             base = coded_words / results["tokenizer"]["seconds"]
             for mode in modes:

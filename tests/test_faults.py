@@ -93,7 +93,8 @@ def test_killing_code_at_random_moments_leaves_a_whole_output_folder(tmp_path: P
         assert len(load_output(out).segments) > 0
         outcomes.append("old" if now == old_run else "new")
         if now == new_run:
-            assert code == 0
+            # Finished, or killed after the swap (while cleaning up or printing): whole either way.
+            assert code in (0, -signal.SIGKILL)
             _restore(out, old_run)
     assert "old" in outcomes  # at least one kill landed before the swap
 

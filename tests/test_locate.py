@@ -234,3 +234,18 @@ def test_windows_never_change_matches_on_fuzzed_text(lang: str, pieces: list[str
 
 
 _FUZZ_MATCHERS: dict[str, tuple[CodebookMatcher, CodebookMatcher]] = {}
+
+
+def test_codebook_check_says_which_patterns_make_segments_match_whole(tmp_path: Path, cli) -> None:
+    slow = write(
+        tmp_path / "slow.yaml",
+        "name: t\ncodes:\n  - name: c\n    patterns:\n      en:\n"
+        "        - press conference\n"
+        "        - {tokens: [{IS_SENT_START: true}, {LOWER: court}]}\n",
+    )
+    result = cli(["codebook", "check", str(slow)])
+    assert result.exit_code == 0
+    assert "en: every segment will be tokenized whole" in result.stdout
+    assert "c:en:2 tests a token attribute that depends on its context" in result.stdout
+    shipped = cli(["codebook", "check", str(SAMPLE_CODEBOOK)])
+    assert shipped.exit_code == 0 and "tokenized whole" not in shipped.stdout

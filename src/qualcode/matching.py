@@ -248,6 +248,15 @@ class CodebookMatcher:
         return kept
 
 
+def whole_segment_reasons(codebook: Codebook, language: str) -> list[str]:
+    """Why segments in `language` would be matched whole instead of only around pattern
+    strings (see locate.py): one line per pattern that cannot be located; empty when all can."""
+    from qualcode.nlp import get_pipeline
+
+    matcher = CodebookMatcher(codebook, get_pipeline(language))
+    return [] if matcher.locator is None else list(matcher.locator.reasons)
+
+
 def _back_to_segment(found: list, windows: list[tuple[int, int]]) -> list:
     """(pattern, span in the joined windows) -> (pattern, start, end in the segment).
 

@@ -15,6 +15,7 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
 
     Example: qualcode codebook check codebooks/cso_dilemmas.yaml
     """
+    from rich.markup import escape
     from rich.table import Table
 
     from qualcode.cli.render import console
@@ -45,6 +46,18 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
     console.print(
         f"[green]OK[/] {file}: {len(book.codes)} codes, {n_patterns} patterns, languages {', '.join(book.languages)}"
     )
+    from qualcode.matching import whole_segment_reasons
+
+    for language in book.languages:
+        reasons = whole_segment_reasons(book, language)
+        if reasons:
+            console.print(
+                f"[yellow]note:[/] {language}: every segment will be tokenized whole (slower), "
+                f"because {len(reasons)} pattern(s) cannot be found by a word they require:",
+                highlight=False,
+            )
+            for reason in reasons:
+                console.print(f"  {escape(reason)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
