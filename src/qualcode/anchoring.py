@@ -38,7 +38,7 @@ def token_length_bounds(token: dict[str, Any]) -> int | None:
     return int(high) if high else None
 
 
-def _span_bound(tokens: list[dict[str, Any]]) -> int | None:
+def span_bound(tokens: list[dict[str, Any]]) -> int | None:
     total = 0
     for token in tokens:
         bound = token_length_bounds(token)
@@ -100,7 +100,7 @@ def choose_anchor(
         found = _hashable_values(token)
         if found is None:
             continue
-        before = _span_bound(tokens[:index])
+        before = span_bound(tokens[:index])
         if before is None:
             continue
         attr, values = found
@@ -111,7 +111,7 @@ def choose_anchor(
         else:
             score = (sum(expected_hits(v.casefold(), stop_words) for v in values), index)
         if best is None or score < best[0]:
-            after = _span_bound(tokens[index + 1 :])
+            after = span_bound(tokens[index + 1 :])
             if token.get("OP") == "+":
                 after = None
             best = (score, (index, attr, values, before, after))

@@ -140,29 +140,30 @@ def run_coding(
     settings = Settings(
         book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
     )
-    pool = None
+    execution = Execution(workers, engine, scheduler, progress)
     if engine == "local":
         files = _count_files(inputs)
         planned = planned_workers(files, workers)
         if planned > 1 and files > 1:
-            pool = LocalPool(planned, settings)  # workers get ready while the scan runs
+            execution.pool = LocalPool(planned, settings)  # workers get ready during the scan
     try:
         return _code_scanned(
-            inputs,
-            settings,
-            decisions,
-            sink_factory,
-            meta=meta,
-            strict=strict,
-            workers=workers,
-            engine=engine,
-            scheduler=scheduler,
-            progress=progress,
-            pool=pool,
+            inputs, settings, decisions, sink_factory, meta=meta, strict=strict, run=execution
         )
     finally:
-        if pool is not None:
-            pool.close()
+        if execution.pool is not None:
+            execution.pool.close()
+
+
+@dataclass
+class Execution:
+    """Where and how the jobs of a run are executed, and who hears of progress."""
+
+    workers: int
+    engine: str
+    scheduler: str | None
+    progress: Progress | None
+    pool: LocalPool | None = None
 
 
 def _count_files(inputs: Sequence[str | Path]) -> int:
@@ -182,11 +183,7 @@ def _code_scanned(
     *,
     meta: str | Path | None,
     strict: bool,
-    workers: int,
-    engine: str,
-    scheduler: str | None,
-    progress: Progress | None,
-    pool: LocalPool | None,
+    run: Execution,
 ) -> tuple[Any, RunResult]:
     from qualcode.overrides import OverrideLedger
 
@@ -214,11 +211,7 @@ def _code_scanned(
             ledger,
             stats,
             strict,
-            workers=workers,
-            engine=engine,
-            scheduler=scheduler,
-            progress=progress,
-            pool=pool,
+            run,
         )
     except BaseException:
         abort = getattr(sink, "abort", None)
@@ -234,17 +227,17 @@ def _stream(
     ledger: Any,
     stats: RunStats,
     strict: bool,
-    *,
-    workers: int,
-    engine: str,
-    scheduler: str | None,
-    progress: Progress | None,
-    pool: LocalPool | None,
+    run: Execution,
 ) -> RunResult:
     uncoded: dict[str, int] = {}
     total = len(scan.jobs)
     jobs = run_jobs(
-        scan.jobs, settings, workers=workers, engine=engine, scheduler=scheduler, pool=pool
+        scan.jobs,
+        settings,
+        workers=run.workers,
+        engine=run.engine,
+        scheduler=run.scheduler,
+        pool=run.pool,
     )
     for done, finished in enumerate(jobs, start=1):
         if finished.uncoded_language is not None:
@@ -255,8 +248,8 @@ def _stream(
         sink.add(m.SEGMENTS_FILE, finished.segments)
         sink.add(m.CODINGS_FILE, finished.codings)
         sink.add(m.TRANSCRIPTS_FILE, [finished.transcript])
-        if progress is not None:
-            progress(done, total)
+        if run.progress is not None:
+            run.progress(done, total)
     decisions_out, override_warnings = ledger.finish(strict=strict)
     warnings = list(scan.warnings)
     for lang, count in sorted(uncoded.items()):

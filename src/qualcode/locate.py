@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from qualcode.anchoring import expected_hits, token_length_bounds
+from qualcode.anchoring import expected_hits, span_bound
 
 Window = tuple[int, int]
 # Token attributes that depend only on the word form (or are the operator): a pattern using only
@@ -104,9 +104,26 @@ def regex_literals(pattern: str) -> list[str] | None:
 
 def _split_alternatives(pattern: str) -> list[str] | None:
     """Top-level '|' alternatives of a regex (None when brackets do not balance)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
+    structure, closed = _structure(pattern)
+    if not closed or any(depth < 0 for _, _, depth in structure):
+        return None
+    if structure and structure[-1][2] != 0:
+        return None
+    parts, start = [], 0
+    for i, char, depth in structure:
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _structure(text: str) -> tuple[list[tuple[int, str, int]], bool]:
+    """(index, character, group depth after it) of each character outside escapes and
+    character classes, and whether every character class is closed."""
+    found, depth, i, in_class = [], 0, 0, False
+    while i < len(text):
+        char = text[i]
         if char == "\\":
             i += 2
             continue
@@ -114,22 +131,13 @@ def _split_alternatives(pattern: str) -> list[str] | None:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-            if pattern[i + 1 : i + 2] == "]":
+            if text[i + 1 : i + 2] == "]":
                 i += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
+        else:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            found.append((i, char, depth))
         i += 1
-    if depth or in_class:
-        return None
-    parts.append(pattern[start:])
-    return parts
+    return found, not in_class
 
 
 def _alternative_literals(text: str) -> list[str] | None:
@@ -236,34 +244,11 @@ def _class_end(text: str, i: int) -> int | None:
 
 
 def _closing_paren(text: str) -> int | None:
-    depth, i, in_class = 0, 0, False
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    """Index of the ')' closing the group that opens at text[0]."""
+    for i, char, depth in _structure(text)[0]:
+        if char == ")" and depth == 0:
+            return i
     return None
-
-
-def _span_bound(tokens: Sequence[dict[str, Any]]) -> int | None:
-    total = 0
-    for token in tokens:
-        bound = token_length_bounds(token)
-        if bound is None:
-            return None
-        total += bound
-    return total
 
 
 class Locator:
@@ -358,8 +343,8 @@ class Locator:
         if best is None:
             return "has no required token with a known text"
         _, index, needles = best
-        before = _span_bound(tokens[:index])
-        after = None if tokens[index].get("OP") == "+" else _span_bound(tokens[index + 1 :])
+        before = span_bound(tokens[:index])
+        after = None if tokens[index].get("OP") == "+" else span_bound(tokens[index + 1 :])
         return needles, before, after, index
 
     def windows(self, text: str) -> list[Window]:

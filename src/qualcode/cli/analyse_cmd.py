@@ -122,15 +122,31 @@ WorkersOption = Annotated[
 ]
 
 
-def _dask(engine: str, scheduler: str | None, workers: int) -> dict | None:
-    """The Dask options for `qualcode.analysis_dask`, or None for the local engine."""
-    if engine != "dask":
-        if scheduler is not None:
-            from qualcode.errors import AnalysisError
+def _analyse(
+    function: str,
+    from_: Path,
+    options: dict,
+    *,
+    where: str | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int,
+):
+    """Run `function` of `qualcode.analysis` on the loaded folder, or of
+    `qualcode.analysis_dask` (given the folder) with --engine dask."""
+    if engine == "dask":
+        import qualcode.analysis_dask as dask_analysis
 
-            raise AnalysisError("--scheduler needs --engine dask")
-        return None
-    return {"scheduler": scheduler, "workers": workers}
+        compute = getattr(dask_analysis, function)
+        return compute(from_, **options, scheduler=scheduler, workers=workers)
+    if scheduler is not None:
+        from qualcode.errors import AnalysisError
+
+        raise AnalysisError("--scheduler needs --engine dask")
+    import qualcode.analysis as analysis
+
+    run = _load(from_, where=where)
+    return getattr(analysis, function)(run.segments, run.codings, run.code_order, **options)
 
 
 def _filters(codes, source, coder, where, include_interviewer) -> dict:
@@ -250,16 +266,15 @@ def freq(
         "percent": percent,
         **_filters(codes, source, coder, where, include_interviewer),
     }
-    dask_options = _dask(engine, scheduler, workers)
-    if dask_options is not None:
-        from qualcode.analysis_dask import code_frequencies as dask_frequencies
-
-        result = dask_frequencies(from_, **options, **dask_options)
-    else:
-        from qualcode.analysis import code_frequencies
-
-        run = _load(from_, where=where)
-        result = code_frequencies(run.segments, run.codings, run.code_order, **options)
+    result = _analyse(
+        "code_frequencies",
+        from_,
+        options,
+        where=where,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
+    )
     tables = result.tables()
     if percent:
         tables["frequencies"] = tables["frequencies"].round(1)
@@ -304,16 +319,15 @@ def matrix(
         "long": long,
         **_filters(codes, source, coder, where, include_interviewer),
     }
-    dask_options = _dask(engine, scheduler, workers)
-    if dask_options is not None:
-        from qualcode.analysis_dask import code_matrix as dask_matrix
-
-        table = dask_matrix(from_, **options, **dask_options)
-    else:
-        from qualcode.analysis import code_matrix
-
-        run = _load(from_, where=where)
-        table = code_matrix(run.segments, run.codings, run.code_order, **options)
+    table = _analyse(
+        "code_matrix",
+        from_,
+        options,
+        where=where,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
+    )
     _emit({"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})")
 
 
@@ -353,16 +367,15 @@ def cooccur(
         "measure": measure,
         **_filters(codes, source, coder, where, include_interviewer),
     }
-    dask_options = _dask(engine, scheduler, workers)
-    if dask_options is not None:
-        from qualcode.analysis_dask import cooccurrence as dask_cooccurrence
-
-        table = dask_cooccurrence(from_, **options, **dask_options)
-    else:
-        from qualcode.analysis import cooccurrence
-
-        run = _load(from_, where=where)
-        table = cooccurrence(run.segments, run.codings, run.code_order, **options)
+    table = _analyse(
+        "cooccurrence",
+        from_,
+        options,
+        where=where,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
+    )
     _emit({"cooccurrence": table}, fmt, output, f"Co-occurrence ({measure} within {within})")
 
 
