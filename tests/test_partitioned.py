@@ -240,3 +240,23 @@ def test_a_damaged_part_is_a_one_line_error_naming_it(outputs, tmp_path, how):
     assert named in " ".join(result.stderr.split())
     with pytest.raises(OutputError, match="codings.parquet"):
         load_output(out)
+
+
+def test_rows_with_long_texts_are_written_before_the_row_count_is_reached(tmp_path, monkeypatch):
+    """Whole transcripts are not held until 20,000 of them: their texts bound the buffer."""
+    monkeypatch.setattr(FolderSink, "MAX_TEXT_CHARS", 25)
+    columns = {m.TRANSCRIPTS_FILE: [m.TRANSCRIPT_ID, m.TEXT]}
+    sink = FolderSink(tmp_path, columns)
+    texts = ["a" * 10, "b" * 10, "c" * 10, "d" * 30, "e" * 5]
+    for i, text in enumerate(texts):
+        sink.add(m.TRANSCRIPTS_FILE, [{m.TRANSCRIPT_ID: f"t{i}", m.TEXT: text}])
+        # 10 + 10 + 10 = 30 >= 25 -> written after the third; 30 -> after the fourth
+        assert len(sink.buffers[m.TRANSCRIPTS_FILE]) == [1, 2, 0, 0, 1][i]
+    sink.close()
+    written = pq.ParquetFile(tmp_path / f"{m.TRANSCRIPTS_FILE}.parquet")
+    assert [written.metadata.row_group(g).num_rows for g in range(written.num_row_groups)] == [
+        3,
+        1,
+        1,
+    ]
+    assert written.read().column(m.TEXT).to_pylist() == texts

@@ -76,7 +76,6 @@ class MemorySink:
         self.rows[name].extend(rows)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-
         out = {}
         for name, columns in self.columns.items():
             table = table_from_rows(self.rows[name], columns)
@@ -149,6 +148,9 @@ class FolderSink:
     """
 
     ROW_GROUP = 20_000
+    # Rows are also written once their texts reach this many characters: 20,000 transcripts'
+    # full texts are far more than memory should hold.
+    MAX_TEXT_CHARS = 8_000_000
 
     def __init__(
         self, folder: Path, columns: dict[str, list[str]], partition_rows: int | None = None
@@ -157,6 +159,7 @@ class FolderSink:
         self.columns = columns
         self.schemas = {name: arrow_schema(cols) for name, cols in columns.items()}
         self.buffers: dict[str, list[dict]] = {name: [] for name in columns}
+        self.text_chars = dict.fromkeys(columns, 0)
         self.parquet = {
             name: _ParquetOut(folder / f"{name}.parquet", schema, partition_rows)
             for name, schema in self.schemas.items()
@@ -170,11 +173,14 @@ class FolderSink:
 
     def add(self, name: str, rows: list[dict]) -> None:
         self.buffers[name].extend(rows)
-        if len(self.buffers[name]) >= self.ROW_GROUP:
+        self.text_chars[name] += sum(len(row.get(m.TEXT) or "") for row in rows)
+        if (
+            len(self.buffers[name]) >= self.ROW_GROUP
+            or self.text_chars[name] >= self.MAX_TEXT_CHARS
+        ):
             self._flush(name)
 
     def _flush(self, name: str) -> None:
-
         rows = self.buffers[name]
         if not rows:
             return
@@ -186,6 +192,7 @@ class FolderSink:
             )
             self._csv_started[name] = True
         self.buffers[name] = []
+        self.text_chars[name] = 0
 
     def abort(self) -> None:
         """Close every file without finishing it (the run failed; the folder is discarded)."""
