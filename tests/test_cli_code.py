@@ -261,3 +261,14 @@ def test_quick_start_command_on_the_shipped_sample(tmp_path: Path, cli, monkeypa
     }
     assert leaves <= set(codings[m.CODE])
     assert SAMPLE_CODEBOOK.exists()
+
+
+def test_a_scheduler_without_the_dask_engine_is_refused(tmp_path, cli) -> None:
+    from conftest import SAMPLE, SAMPLE_CODEBOOK
+
+    out = tmp_path / "out"
+    args = ["code", str(SAMPLE), "-c", str(SAMPLE_CODEBOOK), "-o", str(out)]
+    result = cli([*args, "--scheduler", "tcp://10.0.0.5:8786"])
+    assert result.exit_code == 2
+    assert "--scheduler needs --engine dask" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr and not out.exists()

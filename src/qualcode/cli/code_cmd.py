@@ -90,7 +90,8 @@ def code(
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
-        help="Dask scheduler address (tcp://HOST:8786); default: a local cluster.",
+        help="With --engine dask: the Dask scheduler (tcp://HOST:8786); default: a local "
+        "cluster of --workers processes.",
     ),
     partitioned: bool | None = typer.Option(
         None,
@@ -127,6 +128,10 @@ def code(
     from qualcode.cli.render import console, err_console, print_summary
     from qualcode.pipeline import code_to_folder
 
+    if scheduler is not None and engine != "dask":
+        from qualcode.errors import QualcodeError
+
+        raise QualcodeError("--scheduler needs --engine dask")
     meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))
     if no_overrides:
         override_paths: list[Path] = []
