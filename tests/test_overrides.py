@@ -199,3 +199,42 @@ def test_override_cli_checks_segment_and_code_against_output(
     assert list(zip(manual[m.SEGMENT_ID], manual[m.CODE], manual[m.CODER], strict=True)) == [
         (seg, "litigation", "anna")
     ]
+
+
+def test_apply_overrides_on_a_corpus_in_memory() -> None:
+    """The whole-corpus API: two segments, worked out by hand."""
+    import pandas as pd
+
+    from qualcode import models as m
+    from qualcode.overrides import apply_overrides
+
+    segments = pd.DataFrame({m.SEGMENT_ID: ["t.t.a", "t.t.b"]})
+    auto = pd.DataFrame({m.SEGMENT_ID: ["t.t.a", "t.t.b"], m.CODE: ["litigation", "advocacy"]})
+    rows = [
+        # segment, code, action, coder, note
+        ("t.t.a", "litigation", "remove", "ana", ""),  # withdraws the auto coding: applied
+        ("t.t.a", "advocacy", "add", "ana", "press"),  # applied
+        ("t.t.a", "advocacy", "add", "ana", "again"),  # same coder/segment/code: redundant
+        ("t.t.b", "nope", "add", "ana", ""),  # not in the codebook: orphan_code
+        ("t.t.z", "advocacy", "add", "ana", ""),  # no such segment: orphan_segment
+    ]
+    overrides = pd.DataFrame(
+        [(*r, f"2026-01-01T00:00:0{i}", "ana.csv", i + 2) for i, r in enumerate(rows)],
+        columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE],
+    )
+    kept, manual, decisions, warnings = apply_overrides(
+        segments, auto, overrides, ["litigation", "advocacy"]
+    )
+    assert list(zip(kept[m.SEGMENT_ID], kept[m.CODE], strict=True)) == [("t.t.b", "advocacy")]
+    assert manual.to_dict("records") == [
+        {m.CODER: "ana", m.SEGMENT_ID: "t.t.a", m.CODE: "advocacy", m.NOTE: "again"}
+    ]
+    assert list(decisions[m.STATUS]) == [
+        "applied",
+        "applied",
+        "redundant",
+        "orphan_code",
+        "orphan_segment",
+    ]
+    assert list(decisions["removed_auto"]) == [True, False, False, False, False]
+    assert len(warnings) == 2

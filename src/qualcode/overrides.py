@@ -148,7 +148,10 @@ def apply_overrides(
 
     ledger = OverrideLedger(overrides, codes)
     pairs = set(zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True))
-    kept, manual = ledger.apply(list(segments[m.SEGMENT_ID]), pairs)
+    kept, manual, outcome = decide(
+        ledger.decisions, list(segments[m.SEGMENT_ID]), pairs, ledger.codes
+    )
+    ledger.record(outcome)
     decisions, warnings = ledger.finish(strict=strict)
     keep = [
         pair in kept for pair in zip(auto_codings[m.SEGMENT_ID], auto_codings[m.CODE], strict=True)
@@ -296,13 +299,17 @@ class OverrideLedger:
                 for t in self.frame[m.TIMESTAMP]
             ]
         ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
-        self._by_transcript: dict[str, list[Decision]] = {}
         columns = [m.SEGMENT_ID, m.CODE, m.CODER, m.ACTION, m.NOTE]
-        for idx, seg, code, coder, action, note in zip(
-            ordered.index, *(ordered[c] for c in columns), strict=True
-        ):
-            decision = Decision(int(idx), seg, code, coder, action, note)
-            self._by_transcript.setdefault(transcript_of(seg), []).append(decision)
+        # Every decision, in the order decisions apply (timestamp, then file and line).
+        self.decisions = [
+            Decision(int(idx), seg, code, coder, action, note)
+            for idx, seg, code, coder, action, note in zip(
+                ordered.index, *(ordered[c] for c in columns), strict=True
+            )
+        ]
+        self._by_transcript: dict[str, list[Decision]] = {}
+        for decision in self.decisions:
+            self._by_transcript.setdefault(transcript_of(decision.segment_id), []).append(decision)
         self.status: dict[int, str] = {}
         self.removed_auto: dict[int, bool] = {}
 
