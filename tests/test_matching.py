@@ -8,7 +8,8 @@ import pytest
 
 from conftest import write
 from qualcode.codebook import load_codebook
-from qualcode.matching import CodebookMatcher, merge_spans
+from qualcode.locate import merge_spans
+from qualcode.matching import CodebookMatcher
 from qualcode.nlp import get_pipeline
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 ATTRS = ("NORM", "LOWER", "ORTH")  # columns of the per-doc attribute array, in this order
 _ALIASES = {"TEXT": "ORTH"}
-_REQUIRED_OPS = (None, "+")
+REQUIRED_OPS = (None, "+")
 MAX_OPTIONAL = 6  # more optional tokens than this (64 variants) go to spaCy's Matcher
 
 
@@ -48,27 +48,44 @@ def span_bound(tokens: list[dict[str, Any]]) -> int | None:
     return total
 
 
+def value_tests(token: dict[str, Any]) -> tuple[list[tuple[str, str, Any]], bool]:
+    """What a pattern token tests of NORM/LOWER/ORTH (TEXT is ORTH), in that attribute order:
+    (attribute, "in", [strings]) for a value or an IN list, (attribute, "regex", pattern) for a
+    REGEX; and whether that is all it tests (besides OP)."""
+    tests: list[tuple[str, str, Any]] = []
+    complete = True
+    for key, value in token.items():
+        if key == "OP":
+            continue
+        attr = _ALIASES.get(str(key), str(key))
+        if attr not in ATTRS:
+            complete = False
+        elif isinstance(value, str):
+            tests.append((attr, "in", [value]))
+        elif isinstance(value, dict):
+            for predicate, argument in value.items():
+                if predicate == "IN" and isinstance(argument, list) and argument:
+                    if all(isinstance(v, str) for v in argument):
+                        tests.append((attr, "in", list(argument)))
+                        continue
+                elif predicate == "REGEX" and isinstance(argument, str):
+                    tests.append((attr, "regex", argument))
+                    continue
+                complete = False
+        else:
+            complete = False
+    tests.sort(key=lambda test: ATTRS.index(test[0]))
+    return tests, complete
+
+
 def _hashable_values(token: dict[str, Any]) -> tuple[str, list[str] | re.Pattern[str]] | None:
     """What a token requires of NORM/LOWER/ORTH: a list of strings, or a compiled REGEX."""
-    regex = None
-    for attr in ATTRS + tuple(_ALIASES):
-        if attr not in token:
-            continue
-        value = token[attr]
-        if isinstance(value, dict) and set(value) == {"REGEX"} and isinstance(value["REGEX"], str):
-            regex = regex or (_ALIASES.get(attr, attr), re.compile(value["REGEX"]))
-            continue
-        if isinstance(value, str):
-            values = [value]
-        elif isinstance(value, dict) and isinstance(value.get("IN"), list):
-            values = [v for v in value["IN"] if isinstance(v, str)]
-            if len(values) != len(value["IN"]):
-                continue
-        else:
-            continue
-        if values:
-            return _ALIASES.get(attr, attr), values
-    return regex
+    tests, _ = value_tests(token)
+    for kind in ("in", "regex"):
+        for attr, found, argument in tests:
+            if found == kind:
+                return attr, argument if kind == "in" else re.compile(argument)
+    return None
 
 
 def expected_hits(word: str, common: Collection[str]) -> float:
@@ -95,7 +112,7 @@ def choose_anchor(
     """
     best = None
     for index, token in enumerate(tokens):
-        if token.get("OP") not in _REQUIRED_OPS or token.get("OP") == "+" and index:
+        if token.get("OP") not in REQUIRED_OPS or token.get("OP") == "+" and index:
             continue
         found = _hashable_values(token)
         if found is None:
@@ -160,7 +177,6 @@ class AnchoredPatterns:
         self._regex_tests: list[tuple[re.Pattern[str], dict[int, bool]]] = []
         self._keys: list[int] = []
         self._labels: list[str] = []
-        self._anchor_index: list[int] = []
         # Regex anchors: (attribute, regex, pattern), tested once per distinct word form.
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._seen: dict[str, set[int]] = {a: set() for a in ATTRS}
@@ -181,7 +197,7 @@ class AnchoredPatterns:
         # checking that with set lookups is far cheaper than running the Matcher on it.
         requirements = []
         for index, token in enumerate(tokens):
-            if index == anchor_index or token.get("OP") not in _REQUIRED_OPS:
+            if index == anchor_index or token.get("OP") not in REQUIRED_OPS:
                 continue
             found = _hashable_values(token)
             if found is not None and not isinstance(found[1], re.Pattern):
@@ -193,7 +209,6 @@ class AnchoredPatterns:
         self._direct.append(self._direct_form(tokens, anchor_index))
         self._keys.append(self.vocab.strings.add(key))
         self._labels.append(key)
-        self._anchor_index.append(anchor_index)
         matcher = Matcher(self.vocab)
         matcher.add(key, [tokens])
         position = len(self._matchers)
@@ -223,29 +238,22 @@ class AnchoredPatterns:
         if len(optional) > MAX_OPTIONAL or any(t.get("OP") not in (None, "?") for t in tokens):
             return None
         checks = []
+        strings = self.vocab.strings
         for token in tokens:
-            token_checks: list[tuple[int, Any]] = []
-            for key, value in token.items():
-                if key == "OP":
-                    continue
-                attr = _ALIASES.get(str(key), str(key))
-                if attr not in ATTRS:
-                    return None
-                column = ATTRS.index(attr)
-                if isinstance(value, str):
-                    token_checks.append((column, frozenset([self.vocab.strings.add(value)])))
-                elif isinstance(value, dict) and len(value) == 1 and "IN" in value:
-                    if not all(isinstance(v, str) for v in value["IN"]):
-                        return None
-                    allowed = frozenset(self.vocab.strings.add(v) for v in value["IN"])
-                    token_checks.append((column, allowed))
-                elif isinstance(value, dict) and len(value) == 1 and "REGEX" in value:
-                    if not isinstance(value["REGEX"], str):
-                        return None
-                    token_checks.append((column, self._regex_check(value["REGEX"])))
-                else:
-                    return None
-            checks.append(token_checks)
+            tests, complete = value_tests(token)
+            if not complete:
+                return None
+            checks.append(
+                [
+                    (
+                        ATTRS.index(attr),
+                        frozenset(strings.add(v) for v in argument)
+                        if kind == "in"
+                        else self._regex_check(argument),
+                    )
+                    for attr, kind, argument in tests
+                ]
+            )
         variants = []
         for kept in product((True, False), repeat=len(optional)):
             dropped = {i for i, keep in zip(optional, kept, strict=True) if not keep}

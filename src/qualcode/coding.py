@@ -14,7 +14,7 @@ from typing import Any
 from qualcode import models as m
 from qualcode.codebook import Codebook
 from qualcode.errors import QualcodeError, TranscriptError
-from qualcode.matching import merge_spans
+from qualcode.locate import merge_spans
 from qualcode.overrides import Decision, Outcome, decide
 from qualcode.transcripts import read_transcript, segment_transcript
 

@@ -28,11 +28,12 @@ and fuzzed text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from qualcode.anchoring import expected_hits, span_bound
+from qualcode.anchoring import REQUIRED_OPS, expected_hits, span_bound, value_tests
 
 Window = tuple[int, int]
 # Token attributes that depend only on the word form (or are the operator): a pattern using only
@@ -67,15 +68,12 @@ CONTEXT_FREE_KEYS = frozenset(
         "LIKE_EMAIL",
     }
 )
-_REQUIRED_OPS = (None, "+")
-_FORWARD: dict[int, re.Pattern[str]] = {}
 
 
+@functools.cache
 def _chunks_forward(count: int) -> re.Pattern[str]:
     """The rest of the current chunk, then up to `count` more whitespace-separated chunks."""
-    if count not in _FORWARD:
-        _FORWARD[count] = re.compile(rf"\S*(?:\s+\S+){{0,{count}}}")
-    return _FORWARD[count]
+    return re.compile(rf"\S*(?:\s+\S+){{0,{count}}}")
 
 
 # --- the strings a token's text must contain ------------------------------------------------------
@@ -121,23 +119,22 @@ def _split_alternatives(pattern: str) -> list[str] | None:
 def _structure(text: str) -> tuple[list[tuple[int, str, int]], bool]:
     """(index, character, group depth after it) of each character outside escapes and
     character classes, and whether every character class is closed."""
-    found, depth, i, in_class = [], 0, 0, False
+    found, depth, i = [], 0, 0
     while i < len(text):
         char = text[i]
         if char == "\\":
             i += 2
             continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if text[i + 1 : i + 2] == "]":
-                i += 1
-        else:
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            found.append((i, char, depth))
+        if char == "[":
+            close = _class_end(text, i)
+            if close is None:
+                return found, False
+            i = close + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        found.append((i, char, depth))
         i += 1
-    return found, not in_class
+    return found, True
 
 
 def _alternative_literals(text: str) -> list[str] | None:
@@ -329,7 +326,7 @@ class Locator:
                 return "tests a token attribute that depends on its context"
         best = None
         for index, token in enumerate(tokens):
-            if token.get("OP") not in _REQUIRED_OPS:
+            if token.get("OP") not in REQUIRED_OPS:
                 continue
             for attr, values in _token_options(token):
                 needles = {v.casefold() for v in values}
@@ -366,23 +363,26 @@ class Locator:
             return whole, None  # case folding changed offsets (e.g. 'ß' -> 'ss'): keep it simple
         spans: list[Window] = []
         alive: set[str] = set()
+        unbounded = False  # a hit of a pattern without a length bound: the whole text
         reversed_text = None
         for end, (length, before, after, labels, windowed) in self._automaton.iter(folded):
             alive |= labels
-            if not windowed:
+            if not windowed or unbounded:
                 continue
             if before is None or after is None:
-                spans = whole
-                before = after = 0
+                unbounded = True
+                continue
             start = end + 1 - length
             if reversed_text is None:
                 reversed_text = text[::-1]
             back = _chunks_forward(before).match(reversed_text, len(text) - start)
             ahead = _chunks_forward(after).match(text, end + 1)
             spans.append((len(text) - back.end(), ahead.end()))
+        if unbounded:
+            return whole, alive
         if not spans:
             return [], alive
-        spans = _merge(spans)
+        spans = merge_spans(spans)
         return (self._keep_specials_whole(text, spans) if self._specials else spans), alive
 
     def _keep_specials_whole(self, text: str, spans: list[Window]) -> list[Window]:
@@ -404,29 +404,19 @@ class Locator:
                     at = text.find(special, at + 1)
             if not extra:
                 return spans
-            spans = _merge(spans + extra)
+            spans = merge_spans(spans + extra)
 
 
 def _token_options(token: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(attribute, strings) for each test of `token` that pins its text to known strings."""
     options = []
-    for key, value in token.items():
-        attr = {"TEXT": "ORTH"}.get(str(key), str(key))
-        if attr not in ("ORTH", "LOWER", "NORM"):
-            continue
-        strings: list[str] | None = None
-        if isinstance(value, str):
-            strings = [value]
-        elif isinstance(value, dict) and len(value) == 1:
-            ((predicate, argument),) = value.items()
-            if predicate == "IN" and isinstance(argument, list) and argument:
-                if all(isinstance(v, str) for v in argument):
-                    strings = list(argument)
-            elif predicate == "REGEX" and isinstance(argument, str) and attr != "NORM":
-                # A NORM regex tests the lemma, which need not appear in the text.
-                strings = regex_literals(argument)
-        if strings:
-            options.append((attr, strings))
+    for attr, kind, argument in value_tests(token)[0]:
+        if kind == "in":
+            options.append((attr, argument))
+        elif attr != "NORM":  # a NORM regex tests the lemma, which need not be in the text
+            literals = regex_literals(argument)
+            if literals:
+                options.append((attr, literals))
     return options
 
 
@@ -446,12 +436,12 @@ def _widest(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else max(a, b)
 
 
-def _merge(spans: list[Window]) -> list[Window]:
+def merge_spans(spans: Sequence[Window]) -> list[Window]:
+    """Union of character spans, sorted, overlapping or touching spans merged."""
     merged: list[Window] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
     return merged

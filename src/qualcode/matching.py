@@ -199,9 +199,9 @@ class CodebookMatcher:
         """Match every segment text; returns, per segment, the surviving matches in text order.
 
         Only the windows of a segment where some pattern could match are tokenized and matched
-        (see locate.py): joined by a break (a carriage return) into one doc per segment, and only matches
-        inside one window are kept, at their offsets in the segment. They are exactly the
-        matches of the whole segment.
+        (see locate.py): joined by a break (a carriage return) into one doc per segment, and
+        only matches inside one window are kept, at their offsets in the segment. They are
+        exactly the matches of the whole segment.
         """
         plans = [
             self.locator.plan(text) if self.locator is not None else ([(0, len(text))], None)
@@ -225,11 +225,7 @@ class CodebookMatcher:
                 for m in self._active
                 for key, start, end in (m(doc, alive) if m is self._anchored else m(doc))
             ]
-            if len(windows) == 1:
-                shift = windows[0][0]
-                raw = [(p, shift + span.start_char, shift + span.end_char) for p, span in found]
-            else:
-                raw = _back_to_segment(found, windows)
+            raw = _back_to_segment(found, windows)
         for pattern, regex in self._regexes:
             if alive is not None and pattern.id not in alive and pattern.id not in self._always:
                 continue
@@ -292,14 +288,3 @@ def _excluded(code: str, start: int, end: int, exclusions: list[tuple[Pattern, i
         if pattern.scope == "segment" or (s < end and start < e):
             return True
     return False
-
-
-def merge_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of character spans, sorted, overlapping or touching spans merged."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

@@ -263,7 +263,7 @@ def _coding_rows(
     """(coding passages per segment, one decision per human coding) from the project."""
     import bisect
 
-    from qualcode.matching import merge_spans
+    from qualcode.locate import merge_spans
 
     by_transcript = {t: g.sort_values(m.START) for t, g in segments.groupby(m.TRANSCRIPT_ID)}
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
