@@ -242,10 +242,9 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
     # Held while this run writes: a folder whose lock nobody holds was left by a killed run.
     lock = open(tmp / _LOCK_FILE, "w")  # noqa: SIM115 - held until the folder is complete
     try:
-        _lock(lock)
+        _lock(lock)  # a fresh folder: nobody else holds it
         fill(tmp)
-        (tmp / _LOCK_FILE).unlink()
-        lock.close()
+        (tmp / _LOCK_FILE).unlink()  # complete: from here on the folder is not abandoned
         for child in sorted(tmp.rglob("*")):  # sub-folders too: a dataset's part files
             if child.is_file():  # a sub-folder keeps its x bits
                 os.chmod(child, 0o666 & ~_umask())
@@ -277,14 +276,14 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
 _LOCK_FILE = ".qualcode-writing"
 
 
-def _lock(handle, blocking: bool = True) -> bool:
-    """flock `handle` exclusively; False if another process holds it (non-blocking)."""
+def _lock(handle) -> bool:
+    """flock `handle` exclusively without waiting; False if another process holds it."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no cleanup of abandoned folders
         return False
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return False
     return True
@@ -304,7 +303,7 @@ def _remove_abandoned(parent: Path, name: str) -> None:
         except OSError:
             continue  # no lock file: finishing right now, or not ours
         with handle:
-            if _lock(handle, blocking=False):
+            if _lock(handle):
                 shutil.rmtree(candidate, ignore_errors=True)
 
 
