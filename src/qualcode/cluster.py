@@ -17,6 +17,12 @@ DASK_MISSING = 'the Dask engine needs dask[distributed]: pip install "qualcode[d
 DEFAULT_WORKERS = 2
 
 
+def check_scheduler(engine: str, scheduler: str | None) -> None:
+    """A scheduler address only means something to the Dask engine: refuse it otherwise."""
+    if scheduler is not None and engine != "dask":
+        raise QualcodeError("--scheduler needs --engine dask")
+
+
 @contextlib.contextmanager
 def dask_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None) -> Iterator[Any]:
     """A `dask.distributed.Client`, closed on exit (with its cluster, when it started one).

@@ -134,15 +134,14 @@ def _analyse(
 ):
     """Run `function` of `qualcode.analysis` on the loaded folder, or of
     `qualcode.analysis_dask` (given the folder) with --engine dask."""
+    from qualcode.cluster import check_scheduler
+
+    check_scheduler(engine, scheduler)
     if engine == "dask":
         import qualcode.analysis_dask as dask_analysis
 
         compute = getattr(dask_analysis, function)
         return compute(from_, **options, scheduler=scheduler, workers=workers)
-    if scheduler is not None:
-        from qualcode.errors import AnalysisError
-
-        raise AnalysisError("--scheduler needs --engine dask")
     import qualcode.analysis as analysis
 
     run = _load(from_, where=where)
