@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import CodebookError, Problem
+from qualcode.yamlload import load_yaml
 
 TOP_KEYS = {"name", "version", "description", "languages", "codes"}
 CODE_KEYS = {
@@ -134,13 +135,21 @@ def _yaml_with_lines(text: str, path: Path) -> Any:
     import yaml
 
     try:
-        return _load_with_lines(text, path, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        # libyaml words its errors differently; the pure-Python parser gives the usual message.
-        return _load_with_lines(text, path, yaml.SafeLoader)
+        return load_yaml(text, lambda base: _line_loader(base, path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        raise CodebookError(
+            f"not valid YAML: {reason}", file=path, line=None if mark is None else mark.line + 1
+        ) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
+        raise CodebookError(f"invalid value: {exc}", file=path) from None
+    except RecursionError:
+        raise CodebookError("nested too deeply", file=path) from None
 
 
-def _load_with_lines(text: str, path: Path, base: type) -> Any:
+def _line_loader(base: type, path: Path) -> type:
+    """A loader on `base` whose mappings and lists remember their line numbers."""
     import yaml
 
     class Loader(base):  # type: ignore[misc,valid-type]
@@ -173,20 +182,7 @@ def _load_with_lines(text: str, path: Path, base: type) -> Any:
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
-    try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        if base is not yaml.SafeLoader:
-            raise
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise CodebookError(
-            f"not valid YAML: {reason}", file=path, line=None if mark is None else mark.line + 1
-        ) from None
-    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
-        raise CodebookError(f"invalid value: {exc}", file=path) from None
-    except RecursionError:
-        raise CodebookError("nested too deeply", file=path) from None
+    return Loader
 
 
 def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 
 from qualcode.errors import TranscriptError
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS
+from qualcode.yamlload import load_yaml
 
 TEXT_SUFFIXES = (".txt", ".md")
 # Other formats register a reader here: suffix -> "module:function" with the signature of
@@ -144,7 +145,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     raw = text[4 : 4 + closing.start()]
     body_start = 4 + closing.end() + 1
     try:
-        data = _safe_load(raw) if raw.strip() else {}
+        data = load_yaml(raw) if raw.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 1
@@ -168,19 +169,6 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         )
     body_line = text[:body_start].count("\n") + 1
     return data, text[body_start:], body_line
-
-
-def _safe_load(raw: str) -> Any:
-    """yaml.safe_load, with libyaml when installed; errors come from the pure-Python parser."""
-    import yaml
-
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.load(raw, Loader=fast)  # noqa: S506 - the C SafeLoader
-        except yaml.YAMLError:
-            pass  # re-parse below for the usual message and line
-    return yaml.safe_load(raw)
 
 
 def _yaml_size(data: Any, limit: int = MAX_FRONT_MATTER_NODES) -> int:
