@@ -99,9 +99,12 @@ def table_parts(folder: Path, name: str) -> list[Path]:
 
 def table_columns(folder: Path, name: str) -> list[str]:
     """Column names of table `name` (from the first file's footer; every part shares it)."""
+    return _columns_of(table_parts(folder, name), name)
+
+
+def _columns_of(parts: Sequence[Path], name: str) -> list[str]:
     import pyarrow.parquet as pq
 
-    parts = table_parts(folder, name)
     try:
         names = pq.read_schema(parts[0]).names
     except (OSError, ValueError) as exc:
@@ -131,7 +134,7 @@ def _read_parquet(
     parts = table_parts(folder, name)
     try:
         if columns is not None or skip:
-            names = table_columns(folder, name)
+            names = _columns_of(parts, name)
             wanted = names if columns is None else [c for c in columns if c in names]
             columns = [c for c in wanted if c not in skip]
         source = parts[0] if len(parts) == 1 else [str(p) for p in parts]
