@@ -136,14 +136,6 @@ MATRICES = [
 ]
 
 
-@pytest.mark.parametrize("folder", FOLDERS)
-@pytest.mark.parametrize("options", MATRICES, ids=str)
-def test_matrices_equal_the_local_engine(folders, scheduler, folder, options):
-    local = _local(folders[folder], analysis.code_matrix, **options)
-    dask = analysis_dask.code_matrix(folders[folder], scheduler=scheduler, **options)
-    pd.testing.assert_frame_equal(dask, local)
-
-
 COOCCURRENCES = [
     {},
     {"within": "transcript"},
@@ -155,11 +147,16 @@ COOCCURRENCES = [
 ]
 
 
+TABLES = [("code_matrix", o) for o in MATRICES] + [("cooccurrence", o) for o in COOCCURRENCES]
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
-@pytest.mark.parametrize("options", COOCCURRENCES, ids=str)
-def test_cooccurrence_equals_the_local_engine(folders, scheduler, folder, options):
-    local = _local(folders[folder], analysis.cooccurrence, **options)
-    dask = analysis_dask.cooccurrence(folders[folder], scheduler=scheduler, **options)
+@pytest.mark.parametrize(("function", "options"), TABLES, ids=str)
+def test_matrices_and_cooccurrences_equal_the_local_engine(
+    folders, scheduler, folder, function, options
+):
+    local = _local(folders[folder], getattr(analysis, function), **options)
+    dask = getattr(analysis_dask, function)(folders[folder], scheduler=scheduler, **options)
     pd.testing.assert_frame_equal(dask, local)
 
 
