@@ -82,8 +82,8 @@ def generate_corpus(folder: Path, n_words: int, seed: int = 7, words_per_file: i
 
 
 def bare_tokenizer_seconds(folder: Path) -> tuple[float, int]:
-    from qualcode.nlp import LanguagePipeline
-    from qualcode.pipeline import load_transcripts
+    from qualcode.coding.api import load_transcripts
+    from qualcode.matching.pipelines import LanguagePipeline
     from qualcode.transcripts import segment_transcript
 
     transcripts, _ = load_transcripts(folder)
@@ -103,8 +103,8 @@ def bare_tokenizer_seconds(folder: Path) -> tuple[float, int]:
 
 
 def full_pass_seconds(folder: Path) -> float:
-    from qualcode.nlp import get_pipeline
-    from qualcode.pipeline import code_corpus
+    from qualcode.coding.api import code_corpus
+    from qualcode.matching.pipelines import get_pipeline
 
     for lang in ("en", "it", "es"):
         get_pipeline(lang)  # load lookup tables outside the timing, as the tokenizer run does

@@ -44,7 +44,7 @@ def probe(mode: str, corpus: Path, out: Path) -> dict:
     if mode == "tokenizer":
         seconds, words = bench_code.bare_tokenizer_seconds(corpus)
     else:
-        from qualcode.pipeline import code_to_folder
+        from qualcode.coding.api import code_to_folder
 
         options = {"workers": 1} if mode == "workers=1" else {"workers": 2}
         if mode == "dask":

@@ -27,7 +27,7 @@ import pytest
 
 from conftest import run_cli, write
 from qualcode import models as m
-from qualcode.pipeline import code_corpus
+from qualcode.coding.api import code_corpus
 
 HEADER = "segment_id,code,action,coder,note,timestamp\n"
 

@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from qualcode.agreement import stats
-from qualcode.agreement.stats import (
+from qualcode.errors import AgreementError
+from qualcode.reliability import stats
+from qualcode.reliability.stats import (
     BinaryCounts,
     ac1_from_counts,
     alpha_from_counts,
@@ -28,7 +29,6 @@ from qualcode.agreement.stats import (
     percent_agreement_from_counts,
     precision_recall_f1,
 )
-from qualcode.errors import AgreementError
 
 N = np.nan
 

@@ -24,10 +24,11 @@ import pytest
 
 from conftest import write
 from qualcode import models as m
-from qualcode.agreement import AgreementResult, agreement, stats
-from qualcode.agreement.units import coders_from_output, merge_passages, overlap_ratio
 from qualcode.errors import AgreementError
-from qualcode.output import CodedOutput, write_table
+from qualcode.output.folder import CodedOutput, write_table
+from qualcode.reliability import stats
+from qualcode.reliability.agreement import AgreementResult, agreement
+from qualcode.reliability.units import coders_from_output, merge_passages, overlap_ratio
 
 TEXT = "".join(chr(ord("a") + i % 26) for i in range(100))
 SEGMENTS = [
@@ -521,6 +522,6 @@ def test_unknown_code_and_bad_options_are_agreement_errors(t1, external):
 
 def test_qualcode_agreement_is_callable_from_the_package(t1, external):
     import qualcode
-    import qualcode.agreement  # noqa: F401 - binds qualcode.agreement to the package
+    import qualcode.reliability  # noqa: F401 - the package is 'reliability', so nothing shadows the function
 
     assert qualcode.agreement(t1, "x,y", codings_csv=external).unit == "segment"

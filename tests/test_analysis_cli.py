@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qualcode import models as m
-from qualcode.export.tabular import markdown_table, quotes_markdown, write_tables
+from qualcode.exchange.tabular import markdown_table, quotes_markdown, write_tables
 
 DATA = Path(__file__).parent / "data" / "analysis"
 ORDER = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI_CODEBOOK, SAMPLE_CODEBOOK, write
-from qualcode.codebook import load_codebook
+from qualcode.codebook.schema import load_codebook
 from qualcode.errors import CodebookError
 
 

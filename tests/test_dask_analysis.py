@@ -23,14 +23,14 @@ import pytest
 from conftest import SAMPLE, SAMPLE_CODEBOOK, generate_corpus, run_cli
 from qualcode import analysis
 from qualcode import models as m
+from qualcode.coding.api import code_to_folder
 from qualcode.errors import AnalysisError, QualcodeError
-from qualcode.output import load_output
-from qualcode.pipeline import code_to_folder
+from qualcode.output.folder import load_output
 from test_analysis import CASES_BY_COUNTRY, ORDER, SEGMENTS_BY_COUNTRY, WORDS_BY_COUNTRY
 
 pytest.importorskip("dask.distributed", reason="dask[distributed] is in the test extra")
 
-from qualcode import analysis_dask  # noqa: E402 - needs dask, skipped above without it
+from qualcode.analysis import on_dask as analysis_dask  # noqa: E402 - needs dask, skipped above without it
 
 HAND = Path(__file__).parent / "data" / "analysis"
 

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import SAMPLE, SAMPLE_CODEBOOK, generate_corpus, write
 from qualcode import models as m
-from qualcode.output import load_output
-from qualcode.pipeline import code_corpus, code_to_folder
+from qualcode.coding.api import code_corpus, code_to_folder
+from qualcode.output.folder import load_output
 
 REPO_OVERRIDES = SAMPLE.parent / "overrides"
 
@@ -82,7 +82,7 @@ def test_dask_engine_with_two_local_workers_matches_local(
 
 
 def test_memory_and_streamed_runs_give_the_same_tables(tmp_path: Path, monkeypatch) -> None:
-    from qualcode import sinks
+    from qualcode.coding import sinks
 
     monkeypatch.setattr(sinks.FolderSink, "ROW_GROUP", 7)  # many small row groups
     options = {"overrides": [REPO_OVERRIDES], "meta": SAMPLE / "participants.csv"}

@@ -22,9 +22,9 @@ import pytest
 
 from conftest import SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
-from qualcode import output
-from qualcode.output import load_output, write_output_folder
-from qualcode.overrides import read_overrides
+from qualcode.output import folder as output
+from qualcode.decisions.ledger import read_overrides
+from qualcode.output.folder import load_output, write_output_folder
 
 HEADER = ",".join(m.OVERRIDE_COLUMNS) + "\n"
 POSIX_ONLY = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
@@ -106,7 +106,7 @@ def test_killing_a_writer_in_a_loop_of_swaps_never_leaves_out_missing_or_mixed(t
         """
         import sys
         from pathlib import Path
-        from qualcode.output import write_output_folder
+        from qualcode.output.folder import write_output_folder
 
         out = Path(sys.argv[1])
         generation = 0
@@ -280,7 +280,7 @@ def test_a_broken_overrides_file_stops_the_run_and_is_never_rewritten(
 def test_a_run_removes_temporary_folders_of_killed_runs_but_not_of_live_ones(tmp_path: Path):
     import fcntl
 
-    from qualcode.output import write_output_folder
+    from qualcode.output.folder import write_output_folder
 
     out = tmp_path / "out"
     killed = tmp_path / ".out.killed1.tmp"  # a run killed while writing: lock file, no holder

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINI_CODEBOOK, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
-from qualcode.codebook import load_codebook
+from qualcode.codebook.schema import load_codebook
+from qualcode.coding.api import code_corpus, load_transcripts
+from qualcode.decisions.ledger import read_overrides
 from qualcode.errors import QualcodeError
-from qualcode.overrides import read_overrides
-from qualcode.pipeline import code_corpus, load_transcripts
-from qualcode.pseudonymise import Identifiers, load_identifiers, pseudonymise_text
+from qualcode.privacy.pseudonymise import Identifiers, load_identifiers, pseudonymise_text
 from qualcode.transcripts.meta import read_meta_sheet
 from qualcode.transcripts.reader import MAX_TRANSCRIPT_BYTES, read_transcript
 
@@ -495,8 +495,10 @@ def test_pseudonymised_text_keeps_every_character_outside_the_replacements(text:
 
 # --- REFI-QDA projects ---------------------------------------------------------------------------
 
-refi_import = pytest.importorskip("qualcode.export.refi_import", reason="REFI import not built yet")
-from qualcode.export.refi_read import read_qdc, read_qdpx  # noqa: E402
+refi_import = pytest.importorskip(
+    "qualcode.exchange.refi_import", reason="REFI import not built yet"
+)
+from qualcode.exchange.refi_read import read_qdc, read_qdpx  # noqa: E402
 
 QDC_SEED = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'

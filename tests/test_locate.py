@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SAMPLE, SAMPLE_CODEBOOK, write
-from qualcode.codebook import load_codebook
-from qualcode.locate import Locator, regex_literals
-from qualcode.matching import CodebookMatcher
-from qualcode.nlp import get_pipeline
+from qualcode.codebook.schema import load_codebook
+from qualcode.matching.locate import Locator, regex_literals
+from qualcode.matching.matcher import CodebookMatcher
+from qualcode.matching.pipelines import get_pipeline
 
 REGEX_CASES = [
     # regex, strings one of which every match must contain (worked out by hand)

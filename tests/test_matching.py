@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write
-from qualcode.codebook import load_codebook
-from qualcode.locate import merge_spans
-from qualcode.matching import CodebookMatcher
-from qualcode.nlp import get_pipeline
+from qualcode.codebook.schema import load_codebook
+from qualcode.matching.locate import merge_spans
+from qualcode.matching.matcher import CodebookMatcher
+from qualcode.matching.pipelines import get_pipeline
 
 
 def _codebook(tmp_path: Path, lang: str, patterns: str, exclusions: str = "") -> Path:

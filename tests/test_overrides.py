@@ -10,9 +10,9 @@ import pytest
 
 from conftest import write
 from qualcode import models as m
+from qualcode.coding.api import code_corpus
+from qualcode.decisions.ledger import append_override, read_overrides
 from qualcode.errors import OverrideError
-from qualcode.overrides import append_override, read_overrides
-from qualcode.pipeline import code_corpus
 
 HEADER = "segment_id,code,action,coder,note,timestamp\n"
 
@@ -206,7 +206,7 @@ def test_apply_overrides_on_a_corpus_in_memory() -> None:
     import pandas as pd
 
     from qualcode import models as m
-    from qualcode.overrides import apply_overrides
+    from qualcode.decisions.ledger import apply_overrides
 
     segments = pd.DataFrame({m.SEGMENT_ID: ["t.t.a", "t.t.b"]})
     auto = pd.DataFrame({m.SEGMENT_ID: ["t.t.a", "t.t.b"], m.CODE: ["litigation", "advocacy"]})

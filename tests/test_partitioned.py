@@ -14,10 +14,10 @@ import pytest
 
 from conftest import SAMPLE, SAMPLE_CODEBOOK, run_cli
 from qualcode import models as m
+from qualcode.coding.api import code_to_folder
+from qualcode.coding.sinks import FolderSink, arrow_schema
 from qualcode.errors import OutputError
-from qualcode.output import load_output
-from qualcode.pipeline import code_to_folder
-from qualcode.sinks import FolderSink, arrow_schema
+from qualcode.output.folder import load_output
 
 REPO = SAMPLE.parent
 SAMPLE_OPTIONS = {"overrides": [REPO / "overrides"], "meta": SAMPLE / "participants.csv"}
@@ -148,7 +148,7 @@ def test_load_output_reads_both_layouts_alike(outputs, options):
 
 
 def test_parts_are_read_in_numeric_order_beyond_five_digits(tmp_path):
-    from qualcode.output import table_parts
+    from qualcode.output.folder import table_parts
 
     folder = tmp_path / "segments.parquet"
     folder.mkdir()

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
-from qualcode.output import load_output
-from qualcode.pseudonymise import (
+from qualcode.output.folder import load_output
+from qualcode.privacy.pseudonymise import (
     Entity,
     Identifiers,
     OffsetMap,

@@ -26,7 +26,7 @@ LEAKS = [
 
 @pytest.fixture(scope="module")
 def coded(tmp_path_factory) -> Path:
-    from qualcode.pipeline import code_to_folder
+    from qualcode.coding.api import code_to_folder
 
     out = tmp_path_factory.mktemp("redact") / "out"
     code_to_folder(REPO / "transcripts_sample", SAMPLE_CODEBOOK, out)

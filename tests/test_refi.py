@@ -11,10 +11,10 @@ import pytest
 from conftest import DATA, REPO, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
 from qualcode.errors import ExportError
-from qualcode.export.refi import DETAILS_PREFIX, export_qdc, export_qdpx, guid
-from qualcode.export.refi_import import SKIP_DETAILS_MISFIT, import_qdc, import_qdpx
-from qualcode.export.refi_read import SKIP_BAD_DETAILS, split_description
-from qualcode.output import load_output
+from qualcode.exchange.refi import DETAILS_PREFIX, export_qdc, export_qdpx, guid
+from qualcode.exchange.refi_import import SKIP_DETAILS_MISFIT, import_qdc, import_qdpx
+from qualcode.exchange.refi_read import SKIP_BAD_DETAILS, split_description
+from qualcode.output.folder import load_output
 
 etree = pytest.importorskip("lxml.etree")
 
@@ -66,7 +66,7 @@ def passages(folder: Path) -> set[tuple[str, str, str, str]]:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """Paths of the coded sample (with manual decisions), its export and its re-import."""
-    from qualcode.pipeline import code_corpus, code_to_folder
+    from qualcode.coding.api import code_corpus, code_to_folder
 
     root = tmp_path_factory.mktemp("refi_sample")
     first = code_corpus(SAMPLE, SAMPLE_CODEBOOK)
@@ -157,7 +157,7 @@ def test_every_coding_is_a_selection_at_its_offsets_by_its_coder(sample):
 
 
 def test_codes_keep_their_hierarchy_and_definitions(sample):
-    from qualcode.codebook import load_codebook
+    from qualcode.codebook.schema import load_codebook
 
     book = load_codebook(SAMPLE_CODEBOOK)
     root = project_root(sample["project"])
@@ -285,7 +285,7 @@ def test_malformed_or_misfitting_details_are_skipped_and_counted(sample, tmp_pat
 def test_details_of_selections_split_by_another_unit_are_dropped(
     tmp_path, mini_corpus, mini_codebook
 ):
-    from qualcode.pipeline import code_to_folder
+    from qualcode.coding.api import code_to_folder
 
     out = tmp_path / "out"
     code_to_folder(mini_corpus, mini_codebook, out)
@@ -298,7 +298,7 @@ def test_details_of_selections_split_by_another_unit_are_dropped(
 
 
 def test_agreement_is_unchanged_by_the_round_trip(sample):
-    from qualcode.agreement import agreement
+    from qualcode.reliability.agreement import agreement
 
     before = agreement(sample["out"], "anna,luis").table
     after = agreement(sample["imported"], "anna,luis").table
@@ -362,7 +362,7 @@ def test_removed_automatic_codings_do_not_travel(shipped):
 
 
 def test_qdc_validates_and_its_import_keeps_definitions_rules_and_examples(tmp_path):
-    from qualcode.codebook import load_codebook
+    from qualcode.codebook.schema import load_codebook
 
     qdc = tmp_path / "codebook.qdc"
     export_qdc(SAMPLE_CODEBOOK, qdc)
@@ -390,7 +390,7 @@ TRICKY = "INT: Cosa fate? 😀\r\n\r\nP: Sì, città 🙂 — abbiamo presentato
 @pytest.fixture
 def tricky(tmp_path, mini_codebook):
     """A transcript saved with a BOM and CRLF line ends, with accents and emoji, coded."""
-    from qualcode.pipeline import code_to_folder
+    from qualcode.coding.api import code_to_folder
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -508,7 +508,7 @@ def test_project_inside_a_top_folder_is_found(tmp_path):
 
 
 def test_qualcode_export_keeps_its_segment_unit(tmp_path, mini_corpus, mini_codebook):
-    from qualcode.pipeline import code_to_folder
+    from qualcode.coding.api import code_to_folder
 
     out = tmp_path / "out"
     code_to_folder(mini_corpus, mini_codebook, out, unit="paragraph")
@@ -539,7 +539,7 @@ def test_unusable_language_names_the_source(tmp_path):
 
 
 def test_nvivo_like_variables_become_metadata_and_codes_a_valid_codebook(tmp_path):
-    from qualcode.codebook import load_codebook
+    from qualcode.codebook.schema import load_codebook
 
     project = zip_fixture("nvivo_like", tmp_path / "p.qdpx", crlf=True, bom=True)
     import_qdpx(project, tmp_path / "out")

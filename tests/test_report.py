@@ -25,7 +25,7 @@ import pytest
 
 from conftest import REPO, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
-from qualcode.output import load_output
+from qualcode.output.folder import load_output
 
 pytest.importorskip("matplotlib", reason="qualcode report and plot need matplotlib")
 
@@ -318,7 +318,7 @@ def test_at_most_max_quotes_per_code_each_attributed_and_marked_auto_or_manual(p
 
 
 def test_agreement_per_code_and_every_disagreement_for_two_coders(page, sample):
-    from qualcode.agreement import agreement
+    from qualcode.reliability.agreement import agreement
 
     expected = agreement(sample, "all")
     section = page.find("section", id="agreement")
@@ -417,7 +417,7 @@ def test_no_quotes_report_contains_no_transcript_text(sample, no_quotes_text, pa
 
 
 def test_same_output_folder_gives_a_byte_identical_report(sample, page_text, tmp_path):
-    from qualcode.report import build_report
+    from qualcode.report.page import build_report
 
     again = report(sample, tmp_path / "again.html", "--max-quotes", str(MAX_QUOTES))
     assert again == page_text
@@ -619,7 +619,7 @@ def test_plot_writes_each_kind_in_each_format_identically_twice(
 
 
 def test_freq_figure_shows_every_code_and_each_country_with_its_denominator(sample):
-    from qualcode.plots import plot_output
+    from qualcode.report.figures import plot_output
 
     figure = plot_output(sample, "freq", by="country")
     ax = figure.axes[0]
@@ -633,7 +633,7 @@ def test_freq_figure_shows_every_code_and_each_country_with_its_denominator(samp
 
 
 def test_matrix_heatmap_cells_show_the_frequency_table(sample):
-    from qualcode.plots import plot_output
+    from qualcode.report.figures import plot_output
 
     figure = plot_output(sample, "matrix", by=["country", "role"])
     cells = [t.get_text() for t in figure.axes[0].texts]

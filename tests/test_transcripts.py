@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write
+from qualcode.coding.api import load_transcripts
 from qualcode.errors import TranscriptError
-from qualcode.pipeline import load_transcripts
 from qualcode.transcripts import read_transcript, segment_transcript, stable_segment_id
 
 
@@ -131,7 +131,7 @@ def test_crlf_and_bom_give_the_same_canonical_text_and_offsets(tmp_path: Path) -
 
 @pytest.mark.parametrize("unit", ["turn", "paragraph", "sentence"])
 def test_segment_offsets_point_into_canonical_text(mini_corpus: Path, unit: str) -> None:
-    from qualcode.nlp import get_pipeline
+    from qualcode.matching.pipelines import get_pipeline
 
     t = read_transcript(mini_corpus / "en_one.md")
     pipeline = get_pipeline("en")

@@ -1,6 +1,6 @@
 """`qualcode agree`: inter-coder agreement between coders of the same transcripts.
 
-A thin wrapper over `qualcode.agreement.agreement`: parse options, call it, render the result as
+A thin wrapper over `qualcode.reliability.agreement.agreement`: parse options, call it, render the result as
 rich tables -- or write csv/xlsx/parquet/md/json with -o. pandas loads inside the command.
 """
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from qualcode.agreement import AgreementResult
+    from qualcode.reliability.agreement import AgreementResult
 
 Format = Literal["csv", "xlsx", "parquet", "md", "json"]
 Unit = Literal["segment", "char", "span"]
@@ -141,7 +141,7 @@ def agree(
     that coder (not 'absent') and are listed as exclusions. A statistic that is undefined is
     shown as '–' with the reason below the table.
     """
-    from qualcode.agreement import agreement
+    from qualcode.reliability.agreement import agreement
 
     result = agreement(
         from_,
@@ -166,7 +166,7 @@ def agree(
 
 def _write(tables: dict[str, pd.DataFrame], fmt: str | None, output: Path | None) -> None:
     from qualcode.cli.render import err_console
-    from qualcode.export.tabular import format_for, tables_text, write_tables
+    from qualcode.exchange.tabular import format_for, tables_text, write_tables
 
     if output is not None:
         chosen = format_for(output, fmt)

@@ -1,7 +1,7 @@
 """`qualcode freq | matrix | cooccur | quotes`: count, cross-tabulate and quote a coded output.
 
 Each command reads the output folder of `qualcode code` (--from), calls one function of
-`qualcode.analysis` (or, with --engine dask, of `qualcode.analysis_dask`), and prints a terminal
+`qualcode.analysis.frequencies` (or, with --engine dask, of `qualcode.analysis.on_dask`), and prints a terminal
 table -- or writes csv/xlsx/parquet/md/json with -o. pandas is imported inside the commands so
 `qualcode --help` stays fast.
 """
@@ -132,13 +132,13 @@ def _analyse(
     scheduler: str | None,
     workers: int,
 ):
-    """Run `function` of `qualcode.analysis` on the loaded folder, or of
-    `qualcode.analysis_dask` (given the folder) with --engine dask."""
-    from qualcode.cluster import check_scheduler
+    """Run `function` of `qualcode.analysis.frequencies` on the loaded folder, or of
+    `qualcode.analysis.on_dask` (given the folder) with --engine dask."""
+    from qualcode.coding.cluster import check_scheduler
 
     check_scheduler(engine, scheduler)
     if engine == "dask":
-        import qualcode.analysis_dask as dask_analysis
+        import qualcode.analysis.on_dask as dask_analysis
 
         compute = getattr(dask_analysis, function)
         return compute(from_, **options, scheduler=scheduler, workers=workers)
@@ -148,7 +148,7 @@ def _analyse(
     return getattr(analysis, function)(run.segments, run.codings, run.code_order, **options)
 
 
-def _filters(codes, source, coder, where, include_interviewer) -> dict:
+def filter_options(codes, source, coder, where, include_interviewer) -> dict:
     return {
         "codes": codes or None,
         "source": source,
@@ -161,7 +161,7 @@ def _filters(codes, source, coder, where, include_interviewer) -> dict:
 def _load(folder: Path, *, text: bool = False, where: str | None = None):
     """Read the output folder; counting commands skip the text columns (the bulk of the data)."""
     from qualcode import models as m
-    from qualcode.output import load_output
+    from qualcode.output.folder import load_output
 
     needs_text = text or (where is not None and m.TEXT in where)
     skip = () if needs_text else (m.TEXT, m.MATCHED_TEXT)
@@ -180,7 +180,7 @@ def _emit(
 ) -> None:
     """Write tables to -o, print them as text (--format csv|md|json), or show a rich table."""
     from qualcode.cli.render import console, err_console
-    from qualcode.export.tabular import format_for, tables_text, write_tables
+    from qualcode.exchange.tabular import format_for, tables_text, write_tables
 
     if output is not None:
         for path in write_tables(tables, output, format_for(output, fmt)):
@@ -199,7 +199,7 @@ def _rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) ->
     """One rich table; each frame after the first (e.g. the denominators) in its own section."""
     from rich.table import Table
 
-    from qualcode.export.tabular import flatten
+    from qualcode.exchange.tabular import flatten
 
     plain = [flatten(f) for f in frames]
     table = Table(title=title, header_style="bold", title_justify="left")
@@ -263,7 +263,7 @@ def freq(
         "by": by or (),
         "count": count,
         "percent": percent,
-        **_filters(codes, source, coder, where, include_interviewer),
+        **filter_options(codes, source, coder, where, include_interviewer),
     }
     result = _analyse(
         "code_frequencies",
@@ -316,7 +316,7 @@ def matrix(
         "rows": rows,
         "value": value,
         "long": long,
-        **_filters(codes, source, coder, where, include_interviewer),
+        **filter_options(codes, source, coder, where, include_interviewer),
     }
     table = _analyse(
         "code_matrix",
@@ -364,7 +364,7 @@ def cooccur(
     options = {
         "within": within,
         "measure": measure,
-        **_filters(codes, source, coder, where, include_interviewer),
+        **filter_options(codes, source, coder, where, include_interviewer),
     }
     table = _analyse(
         "cooccurrence",
@@ -406,10 +406,10 @@ def quotes(
 
     Example: qualcode quotes --from out --code litigation --by country --limit 3 --format md
     """
-    from qualcode.analysis import HIGHLIGHTS
-    from qualcode.analysis import quotes as find_quotes
+    from qualcode.analysis.frequencies import HIGHLIGHTS
+    from qualcode.analysis.quotes import quotes as find_quotes
     from qualcode.cli.render import console, err_console
-    from qualcode.export.tabular import format_for, quotes_markdown, write_text
+    from qualcode.exchange.tabular import format_for, quotes_markdown, write_text
 
     with redacted_folder(from_, pseudonymise, key_file) as folder:
         run = _load(folder, text=True, where=where)
@@ -420,7 +420,7 @@ def quotes(
         code=codes,
         by=by or (),
         limit=limit,
-        **_filters(None, source, coder, where, include_interviewer),
+        **filter_options(None, source, coder, where, include_interviewer),
     )
     chosen = format_for(output, fmt) if output is not None else fmt
     if chosen == "md":
@@ -441,8 +441,8 @@ def _print_quotes(console, found: pd.DataFrame) -> None:
     from rich.text import Text
 
     from qualcode import models as m
-    from qualcode.analysis import HIGHLIGHTS
-    from qualcode.export.tabular import attribution
+    from qualcode.analysis.frequencies import HIGHLIGHTS
+    from qualcode.exchange.tabular import attribution
 
     if found.empty:
         console.print("No quotes match.")
@@ -459,7 +459,7 @@ def _print_quotes(console, found: pd.DataFrame) -> None:
     console.print(f"{len(found)} quote(s)", style="dim")
 
 
-def _help(command) -> str:
+def help_text(command) -> str:
     """The docstring with its paragraphs unwrapped (typer keeps single newlines as breaks)."""
     paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
@@ -473,4 +473,4 @@ def register(app: typer.Typer) -> None:
         ("cooccur", cooccur),
         ("quotes", quotes),
     ):
-        app.command(name, help=_help(command))(command)
+        app.command(name, help=help_text(command))(command)

@@ -126,8 +126,8 @@ def code(
     Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
     """
     from qualcode.cli.render import console, err_console, print_summary
-    from qualcode.cluster import check_scheduler
-    from qualcode.pipeline import code_to_folder
+    from qualcode.coding.api import code_to_folder
+    from qualcode.coding.cluster import check_scheduler
 
     check_scheduler(engine, scheduler)
     meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))

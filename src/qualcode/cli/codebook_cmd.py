@@ -19,7 +19,7 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
     from rich.table import Table
 
     from qualcode.cli.render import console
-    from qualcode.codebook import codebook_table, load_codebook
+    from qualcode.codebook.schema import codebook_table, load_codebook
 
     book = load_codebook(file)
     table = Table(title=f"{book.name} {book.version}".strip(), header_style="bold", show_lines=True)
@@ -46,7 +46,7 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
     console.print(
         f"[green]OK[/] {file}: {len(book.codes)} codes, {n_patterns} patterns, languages {', '.join(book.languages)}"
     )
-    from qualcode.matching import whole_segment_reasons
+    from qualcode.matching.matcher import whole_segment_reasons
 
     for language in book.languages:
         reasons = whole_segment_reasons(book, language)

@@ -1,6 +1,6 @@
 """`qualcode export qdpx|qdc` and `qualcode import qdpx|qdc`: exchange with other QDA tools.
 
-Thin wrappers over `qualcode.export.refi` (export) and `qualcode.export.refi_import` (import);
+Thin wrappers over `qualcode.exchange.refi` (export) and `qualcode.exchange.refi_import` (import);
 see docs/exchange.md.
 """
 
@@ -51,7 +51,7 @@ def export_qdpx(
     Example: qualcode export qdpx --from out/ -o project.qdpx
     """
     from qualcode.cli.render import console, print_warning
-    from qualcode.export.refi import export_qdpx as run
+    from qualcode.exchange.refi import export_qdpx as run
 
     with redacted_folder(from_, pseudonymise, key_file) as folder:
         report = run(folder, output, name=name or from_.name, offsets=offsets)
@@ -73,7 +73,7 @@ def export_qdc(
     Example: qualcode export qdc --codebook codebooks/cso_dilemmas.yaml -o codebook.qdc
     """
     from qualcode.cli.render import console
-    from qualcode.export.refi import export_qdc as run
+    from qualcode.exchange.refi import export_qdc as run
 
     report = run(codebook, output)
     console.print(f"Wrote {report.path}: {report.codes} codes.")
@@ -117,7 +117,7 @@ def import_qdpx(
     Example: qualcode import qdpx project.qdpx --out imported/
     """
     from qualcode.cli.render import console, print_warning
-    from qualcode.export.refi_import import import_qdpx as run
+    from qualcode.exchange.refi_import import import_qdpx as run
 
     report = run(
         project,
@@ -165,7 +165,7 @@ def import_qdc(
     Example: qualcode import qdc codebook.qdc -o codebooks/imported.yaml
     """
     from qualcode.cli.render import console
-    from qualcode.export.refi_import import import_qdc as run
+    from qualcode.exchange.refi_import import import_qdc as run
 
     count = run(codebook, output)
     console.print(

@@ -22,8 +22,8 @@ def _record(
     force: bool,
 ) -> None:
     from qualcode.cli.render import console
+    from qualcode.decisions.ledger import append_override
     from qualcode.errors import OverrideError
-    from qualcode.overrides import append_override
 
     check_folder = (
         from_
@@ -32,7 +32,7 @@ def _record(
     )
     if check_folder is not None and not force:
         from qualcode import models as m
-        from qualcode.output import load_output
+        from qualcode.output.folder import load_output
 
         output = load_output(check_folder, segment_columns=[m.SEGMENT_ID], coding_columns=[m.CODE])
         if segment_id not in set(output.segments[m.SEGMENT_ID]):

@@ -60,7 +60,7 @@ def pseudonymise(
       qualcode pseudonymise --from out/ --identifiers identifiers.yaml -o out_pseudo/
       qualcode pseudonymise --check pseudo/ --identifiers identifiers.yaml
     """
-    from qualcode.pseudonymise import Identifiers, PseudonymiseError, load_identifiers
+    from qualcode.privacy.pseudonymise import Identifiers, PseudonymiseError, load_identifiers
 
     ids = load_identifiers(identifiers) if identifiers is not None else None
     if check:
@@ -74,8 +74,8 @@ def pseudonymise(
     if bool(inputs) == (from_ is not None):
         raise PseudonymiseError("give either transcripts or --from OUTPUT_FOLDER, not both")
     from qualcode.cli.render import console, print_warning
-    from qualcode.pseudonymise import load_key
-    from qualcode.pseudonymise_files import pseudonymise_output, pseudonymise_transcripts
+    from qualcode.privacy.files import pseudonymise_output, pseudonymise_transcripts
+    from qualcode.privacy.pseudonymise import load_key
 
     key = load_key(key_file)
     if key.created and not quiet:
@@ -129,7 +129,7 @@ def pseudonymise(
 
 def _check(sources, ids, language: str, encoding: str, quiet: bool, as_json: bool) -> None:
     from qualcode.cli.render import console
-    from qualcode.residual import ResidualsFound, find_residuals
+    from qualcode.privacy.residual import ResidualsFound, find_residuals
 
     found = find_residuals(sources, ids, language=language, encoding=encoding)
     if as_json:

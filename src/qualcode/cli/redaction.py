@@ -34,8 +34,8 @@ def redacted_folder(folder: Path, identifiers: Path | None, key_file: Path) -> I
     if identifiers is None:
         yield folder
         return
-    from qualcode.pseudonymise import load_identifiers, load_key
-    from qualcode.pseudonymise_files import pseudonymise_output
+    from qualcode.privacy.files import pseudonymise_output
+    from qualcode.privacy.pseudonymise import load_identifiers, load_key
 
     ids = load_identifiers(identifiers)
     key = load_key(key_file)

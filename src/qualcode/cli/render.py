@@ -124,8 +124,8 @@ def print_frequency_preview(out_console: Console, out, by: list[str]) -> None:
     Groups are rows and leaf codes columns, with the number of transcripts in each group, so
     the country x role table fits a terminal.
     """
-    from qualcode.analysis import code_frequencies
-    from qualcode.output import load_output
+    from qualcode.analysis.frequencies import code_frequencies
+    from qualcode.output.folder import load_output
 
     output = load_output(out)
     result = code_frequencies(

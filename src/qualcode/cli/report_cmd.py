@@ -1,6 +1,6 @@
 """`qualcode report` and `qualcode plot`: the review report (one HTML file) and paper figures.
 
-Thin wrappers over `qualcode.report.write_report` and `qualcode.plots.plot_output`; pandas and
+Thin wrappers over `qualcode.report.page.write_report` and `qualcode.report.figures.plot_output`; pandas and
 matplotlib load inside the commands so `qualcode --help` stays fast.
 """
 
@@ -18,8 +18,8 @@ from qualcode.cli.analyse_cmd import (
     InterviewerOption,
     SourceOption,
     WhereOption,
-    _filters,
-    _help,
+    filter_options,
+    help_text,
 )
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
 
@@ -63,7 +63,7 @@ def report(
     Example: qualcode report --from out -o report.html --max-quotes 3
     """
     from qualcode.cli.render import err_console
-    from qualcode.report import write_report
+    from qualcode.report.page import write_report
 
     selected = [c.strip() for item in codes or [] for c in item.split(",") if c.strip()]
     with redacted_folder(from_, pseudonymise, key_file) as folder:
@@ -154,7 +154,7 @@ def plot(
     Example: qualcode plot matrix --from out --by country --by role --percent -o fig2.pdf
     """
     from qualcode.cli.render import err_console
-    from qualcode.plots import figure_format, plot_output, save_figure
+    from qualcode.report.figures import figure_format, plot_output, save_figure
 
     chosen = figure_format(output, fmt)  # a bad suffix fails before the work
     figure = plot_output(
@@ -167,7 +167,7 @@ def plot(
         measure=measure,
         title=title,
         width=width,
-        **_filters(codes, source, coder, where, include_interviewer),
+        **filter_options(codes, source, coder, where, include_interviewer),
     )
     path = save_figure(figure, output, chosen, dpi=dpi)
     err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
@@ -175,5 +175,5 @@ def plot(
 
 def register(app: typer.Typer) -> None:
     """Add report and plot to the `qualcode` app."""
-    app.command("report", help=_help(report))(report)
-    app.command("plot", help=_help(plot))(plot)
+    app.command("report", help=help_text(report))(report)
+    app.command("plot", help=help_text(plot))(plot)

@@ -30,12 +30,12 @@ from typing import Any
 from qualcode.errors import TranscriptError
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS
 from qualcode.transcripts.reader import (
-    _ID_OK,
-    _LABEL,
     CONTROL_KEYS,
+    ID_OK,
+    LABEL_RE,
     Transcript,
-    _as_text,
-    _labels,
+    as_text,
+    labels_of,
     parse_turns,
     split_front_matter,
 )
@@ -219,8 +219,8 @@ def _label_candidate(paragraph: Any) -> tuple[str, str, bool] | None:
     if (
         not label
         or len(label.split()) > _MAX_LABEL_WORDS
-        or not _LABEL.match(f"{label}: x")
-        or _LABEL.match(f"{label}: x").group("label").strip() != label
+        or not LABEL_RE.match(f"{label}: x")
+        or LABEL_RE.match(f"{label}: x").group("label").strip() != label
     ):
         return None
     return label, rest.strip(), colon
@@ -266,20 +266,18 @@ def _build_transcript(
     interviewer_labels: Sequence[str],
     root: Path | None,
 ) -> Transcript:
-    tid = _as_text(front.get("id")) or path.stem
-    if not _ID_OK.match(tid):
+    tid = as_text(front.get("id")) or path.stem
+    if not ID_OK.match(tid):
         raise TranscriptError(
             f"transcript id '{tid}' may only contain letters, digits, '_', '-' and '.'", file=path
         )
-    language = (_as_text(front.get("language")) or default_language).lower()
+    language = (as_text(front.get("language")) or default_language).lower()
     labels = {s.casefold() for s in interviewer_labels} | {
         s.casefold() for s in _split_labels(front.get("interviewer"))
     }
     declared = [*_split_labels(front.get("speakers")), *bold_labels]
     metadata = {
-        str(k): _as_text(v)
-        for k, v in front.items()
-        if str(k) not in CONTROL_KEYS and v is not None
+        str(k): as_text(v) for k, v in front.items() if str(k) not in CONTROL_KEYS and v is not None
     }
     rel = path.relative_to(root).as_posix() if root is not None else path.name
     return Transcript(
@@ -299,4 +297,4 @@ def _split_labels(value: Any) -> list[str]:
     """Labels from front matter: a list, or one string with labels separated by ';' or ','."""
     if isinstance(value, str):
         return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
-    return _labels(value)
+    return labels_of(value)

@@ -34,8 +34,8 @@ MAX_FRONT_MATTER_NODES = 10_000
 # Front-matter keys that steer parsing and are not copied to metadata columns.
 CONTROL_KEYS = frozenset({"id", "language", "interviewer", "speakers"})
 
-_LABEL = re.compile(r"^[ \t]*(?P<label>[^\W\d_][\w.'’()\- ]{0,39}?)[ \t]*:(?:[ \t]+|$)")
-_ID_OK = re.compile(r"^[\w.\-]+$")
+LABEL_RE = re.compile(r"^[ \t]*(?P<label>[^\W\d_][\w.'’()\- ]{0,39}?)[ \t]*:(?:[ \t]+|$)")
+ID_OK = re.compile(r"^[\w.\-]+$")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _yaml_size(data: Any, limit: int = MAX_FRONT_MATTER_NODES) -> int:
     return count
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
@@ -192,7 +192,7 @@ def _as_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def _labels(value: Any) -> list[str]:
+def labels_of(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple, dict)):  # a single label, even a number or a date
@@ -210,7 +210,7 @@ def parse_turns(
     for line in lines:
         offsets.append(pos)
         pos += len(line) + 1
-    candidates = [(_LABEL.match(line), i) for i, line in enumerate(lines)]
+    candidates = [(LABEL_RE.match(line), i) for i, line in enumerate(lines)]
     counts = Counter(m.group("label").strip() for m, _ in candidates if m)
     known = {s.casefold() for s in declared} | {s.casefold() for s in interviewer_labels}
     declared_only = any(True for _ in declared)
@@ -325,22 +325,20 @@ def read_text_transcript(
     front, body, _ = split_front_matter(text, path)
     if not body.strip():
         raise TranscriptError("transcript has front matter but no text", file=path)
-    tid = _as_text(front.get("id")) or path.stem
-    if not _ID_OK.match(tid):
+    tid = as_text(front.get("id")) or path.stem
+    if not ID_OK.match(tid):
         raise TranscriptError(
             f"transcript id '{tid}' may only contain letters, digits, '_', '-' and '.'",
             file=path,
             line=2,
         )
-    language = (_as_text(front.get("language")) or default_language).lower()
+    language = (as_text(front.get("language")) or default_language).lower()
     labels = {s.casefold() for s in interviewer_labels} | {
-        s.casefold() for s in _labels(front.get("interviewer"))
+        s.casefold() for s in labels_of(front.get("interviewer"))
     }
-    declared = _labels(front.get("speakers"))
+    declared = labels_of(front.get("speakers"))
     metadata = {
-        str(k): _as_text(v)
-        for k, v in front.items()
-        if str(k) not in CONTROL_KEYS and v is not None
+        str(k): as_text(v) for k, v in front.items() if str(k) not in CONTROL_KEYS and v is not None
     }
     turns = parse_turns(body, declared, labels)
     rel = path.relative_to(root).as_posix() if root is not None else path.name

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from qualcode.errors import TranscriptError
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS
-from qualcode.transcripts.reader import _ID_OK, _LABEL, Transcript, Turn, decode_bytes
+from qualcode.transcripts.reader import ID_OK, LABEL_RE, Transcript, Turn, decode_bytes
 
 SUBTITLE_FORMATS = {".vtt": "vtt", ".srt": "srt"}
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
@@ -72,7 +72,7 @@ def read_subtitle_transcript(
     labels = frozenset(s.casefold() for s in interviewer_labels)
     body, turns = _turns(_with_speakers(parts, labels))
     tid = path.stem
-    if not _ID_OK.match(tid):
+    if not ID_OK.match(tid):
         raise TranscriptError(
             f"transcript id '{tid}' (the file name) may only contain letters, digits, "
             "'_', '-' and '.'; rename the file",
@@ -166,7 +166,7 @@ def _with_speakers(
     turn it continues, or None before any speaker is known."""
     prefixed: list[tuple[str, str] | None] = []
     for part in parts:
-        match = _LABEL.match(part.text) if part.voice is None else None
+        match = LABEL_RE.match(part.text) if part.voice is None else None
         label = match.group("label").strip() if match else None
         if label and len(label.split()) <= _MAX_LABEL_WORDS:
             prefixed.append((label, part.text[match.end() :].strip()))

@@ -1,0 +1,22 @@
+"""Analysis of an output folder: filters, frequencies, matrices, co-occurrence and quotes.
+
+Exports the local (pandas) functions; `qualcode.analysis.on_dask` has the Dask twins.
+"""
+
+from qualcode.analysis.cooccurrence import cooccurrence
+from qualcode.analysis.frequencies import (
+    FrequencyTable,
+    code_frequencies,
+    code_matrix,
+    filter_codings,
+)
+from qualcode.analysis.quotes import quotes
+
+__all__ = [
+    "FrequencyTable",
+    "code_frequencies",
+    "code_matrix",
+    "cooccurrence",
+    "filter_codings",
+    "quotes",
+]

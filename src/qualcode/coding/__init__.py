@@ -1,0 +1,8 @@
+"""The coding run: read transcripts, segment, match, apply decisions, stream rows to a sink.
+
+Exports the run's API (`load_transcripts`, `code_corpus`, `code_to_folder`, `CodingResult`).
+"""
+
+from qualcode.coding.api import CodingResult, code_corpus, code_to_folder, load_transcripts
+
+__all__ = ["CodingResult", "code_corpus", "code_to_folder", "load_transcripts"]

@@ -1,0 +1,275 @@
+"""The coding run, streamed: transcripts flow through workers into table sinks one at a time.
+
+`run_coding` is what `qualcode code` and `qualcode.code_corpus` both use:
+
+1. a scan reads every transcript once to validate it (all problems reported together), merge
+   the participant sheet and learn the metadata columns -- keeping no transcript text;
+2. each transcript is then read, segmented, auto-coded and given its coders' decisions (the
+   ledger hands each job the decisions on its segments) by a worker -- this process,
+   ``workers`` local processes, or a Dask cluster; the main process records what happened to
+   the decisions and hands the rows to a sink, in a fixed order;
+3. the sink writes Parquet row groups and CSV as rows arrive (`FolderSink`) or collects
+   DataFrames (`MemorySink`), so memory does not grow with the corpus.
+
+The work on one transcript is in `coding.py`; where the jobs run (this process, local worker
+processes, a Dask cluster) in `workers.py`.
+
+The order of transcripts (by id) and of rows within one does not depend on the engine or the
+number of workers, so every engine writes byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode import models as m
+from qualcode.codebook.schema import Codebook, load_codebook
+from qualcode.coding.job import Job, Settings
+from qualcode.coding.sinks import RunStats, table_columns
+from qualcode.coding.workers import LocalPool, planned_workers, run_jobs
+from qualcode.errors import QualcodeError
+from qualcode.transcripts import Transcript
+from qualcode.transcripts.corpus import read_corpus
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Progress = Callable[[int, int], None]
+ENGINES = ("local", "dask")
+
+
+# --- the scan: validate everything first, keep no text ----------------------------------------------
+
+
+@dataclass
+class Scan:
+    """What the scan learnt: jobs in output order, metadata columns, warnings."""
+
+    jobs: list[Job]
+    meta_keys: list[str]
+    timed: bool
+    warnings: list[str] = field(default_factory=list)
+    missing_metadata: list[str] = field(default_factory=list)
+
+
+def scan_transcripts(
+    inputs: Sequence[str | Path],
+    *,
+    language: str,
+    meta: str | Path | None,
+    interviewer_labels: Sequence[str],
+    encoding: str,
+) -> Scan:
+    """Read every transcript once: collect every problem, merge the sheet, plan the jobs."""
+    timed = False
+
+    def slim(transcript: Transcript) -> Transcript:
+        nonlocal timed
+        timed = timed or any(turn.start_time is not None for turn in transcript.turns)
+        return replace(transcript, text="", turns=[])
+
+    found, warnings = read_corpus(
+        inputs,
+        language=language,
+        meta=meta,
+        interviewer_labels=interviewer_labels,
+        encoding=encoding,
+        keep=slim,
+    )
+    transcripts = [t for t, _ in found]
+    found.sort(key=lambda item: (item[0].id, str(item[0].path)))
+    jobs = [Job(t.path, root, t.id, t.language, dict(t.metadata)) for t, root in found]
+    meta_keys = sorted({k for t in transcripts for k in t.metadata} - {m.COUNTRY, m.ROLE})
+    missing = sorted(
+        t.id for t in transcripts if not t.metadata.get(m.COUNTRY) or not t.metadata.get(m.ROLE)
+    )
+    return Scan(jobs, meta_keys, timed, warnings, missing)
+
+
+@dataclass
+class RunResult:
+    """What a run produced besides its tables."""
+
+    codebook: Codebook
+    overrides: pd.DataFrame
+    summary: dict[str, Any]
+    warnings: list[str]
+    missing_metadata: list[str]
+    options: dict[str, Any]
+
+
+def run_coding(
+    inputs: Sequence[str | Path] | str | Path,
+    codebook: Codebook | str | Path,
+    sink_factory: Callable[[dict[str, list[str]]], Any],
+    *,
+    language: str = "en",
+    unit: str = "turn",
+    meta: str | Path | None = None,
+    overrides: Sequence[str | Path] = (),
+    interviewer_labels: Sequence[str] = m.DEFAULT_INTERVIEWER_LABELS,
+    code_interviewer: bool = False,
+    strict: bool = False,
+    spacy_model: str | None = None,
+    encoding: str = "utf-8",
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[Any, RunResult]:
+    """Code a corpus into the sink made by `sink_factory(columns)`; returns (sink, result)."""
+    import pandas as pd
+
+    from qualcode.decisions.ledger import read_overrides
+
+    if unit not in m.UNITS:
+        raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
+    if engine not in ENGINES:
+        raise QualcodeError(f"engine must be one of {', '.join(ENGINES)}, not '{engine}'")
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    decisions = (
+        read_overrides(overrides)
+        if overrides
+        else pd.DataFrame(columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
+    )
+    settings = Settings(
+        book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
+    )
+    execution = Execution(workers, engine, scheduler, progress)
+    if engine == "local":
+        files = _count_files(inputs)
+        planned = planned_workers(files, workers)
+        if planned > 1 and files > 1:
+            execution.pool = LocalPool(planned, settings)  # workers get ready during the scan
+    try:
+        return _code_scanned(
+            inputs, settings, decisions, sink_factory, meta=meta, strict=strict, run=execution
+        )
+    finally:
+        if execution.pool is not None:
+            execution.pool.close()
+
+
+@dataclass
+class Execution:
+    """Where and how the jobs of a run are executed, and who hears of progress."""
+
+    workers: int
+    engine: str
+    scheduler: str | None
+    progress: Progress | None
+    pool: LocalPool | None = None
+
+
+def _count_files(inputs: Sequence[str | Path]) -> int:
+    from qualcode.transcripts.reader import find_transcript_files
+
+    try:
+        return len(find_transcript_files(inputs))
+    except QualcodeError:
+        return 0  # the scan reports it
+
+
+def _code_scanned(
+    inputs: Sequence[str | Path],
+    settings: Settings,
+    decisions: pd.DataFrame,
+    sink_factory: Callable[[dict[str, list[str]]], Any],
+    *,
+    meta: str | Path | None,
+    strict: bool,
+    run: Execution,
+) -> tuple[Any, RunResult]:
+    from qualcode.decisions.ledger import OverrideLedger
+
+    book = settings.book
+    scan = scan_transcripts(
+        inputs,
+        language=settings.default_language,
+        meta=meta,
+        interviewer_labels=settings.interviewer_labels,
+        encoding=settings.encoding,
+    )
+    columns = table_columns(scan.meta_keys, scan.timed)
+    sink = sink_factory(columns)
+    settings = replace(settings, columns=columns)
+    ledger = OverrideLedger(decisions, book.code_names)
+    scan.jobs = [
+        replace(job, decisions=ledger.decisions_for(job.transcript_id)) for job in scan.jobs
+    ]
+    stats = RunStats(codes=book.code_order())
+    try:
+        return sink, _stream(
+            scan,
+            settings,
+            sink,
+            ledger,
+            stats,
+            strict,
+            run,
+        )
+    except BaseException:
+        abort = getattr(sink, "abort", None)
+        if abort is not None:
+            abort()
+        raise
+
+
+def _stream(
+    scan: Scan,
+    settings: Settings,
+    sink: Any,
+    ledger: Any,
+    stats: RunStats,
+    strict: bool,
+    run: Execution,
+) -> RunResult:
+    uncoded: dict[str, int] = {}
+    total = len(scan.jobs)
+    jobs = run_jobs(
+        scan.jobs,
+        settings,
+        workers=run.workers,
+        engine=run.engine,
+        scheduler=run.scheduler,
+        pool=run.pool,
+    )
+    for done, finished in enumerate(jobs, start=1):
+        if finished.uncoded_language is not None:
+            lang = finished.uncoded_language
+            uncoded[lang] = uncoded.get(lang, 0) + 1
+        ledger.record(finished.outcome)
+        stats.add(finished.transcript, finished.segments, finished.codings)
+        sink.add(m.SEGMENTS_FILE, finished.segments)
+        sink.add(m.CODINGS_FILE, finished.codings)
+        sink.add(m.TRANSCRIPTS_FILE, [finished.transcript])
+        if run.progress is not None:
+            run.progress(done, total)
+    decisions_out, override_warnings = ledger.finish(strict=strict)
+    warnings = list(scan.warnings)
+    for lang, count in sorted(uncoded.items()):
+        warnings.append(
+            f"the codebook has no patterns for language '{lang}': {count} transcript(s) not auto-coded"
+        )
+    warnings.extend(override_warnings)
+    decisions_out = decisions_out.astype(
+        {c: "string" for c in [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.STATUS]}
+    ).astype({m.OVERRIDE_LINE: "int64"})
+    options = {
+        "unit": settings.unit,
+        "language": settings.default_language,
+        "code_interviewer": settings.code_interviewer,
+    }
+    return RunResult(
+        codebook=settings.book,
+        overrides=decisions_out,
+        summary=stats.summary(decisions_out, scan.missing_metadata, warnings),
+        warnings=warnings,
+        missing_metadata=scan.missing_metadata,
+        options=options,
+    )

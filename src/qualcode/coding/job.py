@@ -1,0 +1,235 @@
+"""Coding one transcript: read, segment, match the codebook, apply the coders' decisions.
+
+`finish_job` is the unit of work every engine runs (in this process, in local worker
+processes or on a Dask cluster); it depends only on its job and the run's settings, so the
+rows it returns are the same wherever it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from qualcode import models as m
+from qualcode.codebook.schema import Codebook
+from qualcode.decisions.ledger import Decision, Outcome, decide
+from qualcode.errors import QualcodeError, TranscriptError
+from qualcode.matching.locate import merge_spans
+from qualcode.transcripts import read_transcript, segment_transcript
+
+
+@dataclass(frozen=True)
+class Job:
+    """One transcript to code: where it is and the metadata the scan settled for it."""
+
+    path: Path
+    root: Path | None
+    transcript_id: str
+    language: str
+    metadata: dict[str, str]
+    decisions: tuple[Decision, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs besides the job (sent once per worker)."""
+
+    book: Codebook
+    unit: str
+    code_interviewer: bool
+    spacy_model: str | None
+    default_language: str
+    interviewer_labels: tuple[str, ...]
+    encoding: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        return {c.name: c.parent for c in self.book.codes}
+
+    @property
+    def code_rank(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.book.code_names)}
+
+
+@dataclass
+class Coded:
+    """A coded transcript: its table rows, before the coders' decisions are applied."""
+
+    transcript: dict[str, Any]
+    segments: list[dict[str, Any]]
+    codings: list[dict[str, Any]]
+    uncoded_language: str | None = None
+
+
+@dataclass
+class Finished:
+    """A coded transcript with the coders' decisions applied: its rows as the tables want them."""
+
+    transcript: dict[str, Any]
+    segments: list[dict[str, Any]]
+    codings: list[dict[str, Any]]
+    outcome: Outcome
+    uncoded_language: str | None = None
+
+
+_MATCHERS: dict[tuple[str, str, str | None], Any] = {}
+
+
+def matcher_for(settings: Settings, pipeline) -> Any:
+    from qualcode.matching.matcher import CodebookMatcher
+
+    # Keyed by the codebook's content hash (or identity when built in memory) so a worker
+    # builds each language's matchers once, however many tasks bring it the same codebook.
+    book = settings.book
+    key = (book.sha256 or f"id:{id(book)}", pipeline.language, settings.spacy_model)
+    if key not in _MATCHERS:
+        if len(_MATCHERS) > 32:
+            _MATCHERS.clear()
+        _MATCHERS[key] = (book, CodebookMatcher(book, pipeline))
+    return _MATCHERS[key][1]
+
+
+def code_job(job: Job, settings: Settings) -> Coded:
+    """Read, segment and auto-code one transcript (pure apart from per-process caches)."""
+    from qualcode.matching.pipelines import get_pipeline
+
+    transcript = read_transcript(
+        job.path,
+        default_language=settings.default_language,
+        interviewer_labels=settings.interviewer_labels,
+        encoding=settings.encoding,
+        root=job.root,
+    )
+    transcript = replace(transcript, language=job.language, metadata=dict(job.metadata))
+    try:
+        pipeline = get_pipeline(transcript.language, settings.spacy_model)
+    except QualcodeError as exc:
+        raise TranscriptError(
+            f"language '{transcript.language}': {exc.problems[0].message}", file=transcript.path
+        ) from None
+    splitter = (
+        (lambda text, _lang: pipeline.sentence_spans(text)) if settings.unit == "sentence" else None
+    )
+    records = segment_transcript(transcript, settings.unit, splitter)
+    base = {
+        m.TRANSCRIPT_ID: transcript.id,
+        m.LANGUAGE: transcript.language,
+        m.COUNTRY: transcript.metadata.get(m.COUNTRY),
+        m.ROLE: transcript.metadata.get(m.ROLE),
+        **{k: v for k, v in transcript.metadata.items() if k not in (m.COUNTRY, m.ROLE)},
+    }
+    segments = [
+        {
+            **base,
+            m.SEGMENT_ID: r.segment_id,
+            m.UNIT: r.unit,
+            m.SEGMENT_INDEX: r.index,
+            m.SPEAKER: r.speaker,
+            m.IS_INTERVIEWER: r.is_interviewer,
+            m.START: r.start,
+            m.END: r.end,
+            m.N_WORDS: r.n_words,
+            m.START_TIME: r.start_time,
+            m.END_TIME: r.end_time,
+            m.TEXT: r.text,
+        }
+        for r in records
+    ]
+    transcript_row = {
+        **base,
+        m.SOURCE_FILE: transcript.source_file,
+        m.TEXT: transcript.text,
+    }
+    matcher = matcher_for(settings, pipeline)
+    if matcher.empty:
+        return Coded(transcript_row, segments, [], transcript.language)
+    to_code = [r for r in records if settings.code_interviewer or not r.is_interviewer]
+    codings: list[dict[str, Any]] = []
+    if to_code:
+        parents = settings.parents
+        matches = matcher.match_segments([r.text for r in to_code])
+        for record, found in zip(to_code, matches, strict=True):
+            codings.extend(_auto_rows(record, found, base, parents))
+    return Coded(transcript_row, segments, codings)
+
+
+def _auto_rows(record, matches, base: dict[str, Any], parents: dict[str, str | None]) -> list[dict]:
+    by_code: dict[str, list] = {}
+    for match in matches:
+        by_code.setdefault(match.code, []).append(match)
+    rows = []
+    for code, code_matches in by_code.items():
+        spans = merge_spans([(x.start, x.end) for x in code_matches])
+        texts = list(dict.fromkeys(record.text[s:e] for s, e in spans))
+        pattern_ids = list(dict.fromkeys(x.pattern_id for x in code_matches))
+        rows.append(
+            {
+                **base,
+                m.SEGMENT_ID: record.segment_id,
+                m.SPEAKER: record.speaker,
+                m.UNIT: record.unit,
+                m.CODE: code,
+                m.PARENT: parents.get(code),
+                m.SOURCE: m.SOURCE_AUTO,
+                m.CODER: m.AUTO_CODER,
+                m.START: record.start,
+                m.END: record.end,
+                m.MATCHED_TEXT: " | ".join(" ".join(t.split()) for t in texts),
+                m.PATTERN_ID: ";".join(pattern_ids),
+                m.MATCH_SPANS: ";".join(f"{record.start + s}-{record.start + e}" for s, e in spans),
+                m.NOTE: None,
+            }
+        )
+    return rows
+
+
+def finish_job(job: Job, settings: Settings) -> Finished:
+    """Code one transcript and apply its coders' decisions: the rows to write, in table order."""
+    coded = code_job(job, settings)
+    columns = settings.columns
+    segments = coded.segments
+    auto_pairs = {(c[m.SEGMENT_ID], c[m.CODE]) for c in coded.codings}
+    codings = coded.codings
+    outcome: Outcome = {}
+    parents = settings.parents
+    if job.decisions:
+        kept, manual, outcome = decide(
+            job.decisions, [s[m.SEGMENT_ID] for s in segments], auto_pairs, set(parents)
+        )
+        codings = [c for c in codings if (c[m.SEGMENT_ID], c[m.CODE]) in kept]
+        by_id = {s[m.SEGMENT_ID]: s for s in segments}
+        for (coder, seg, code), note in manual.items():
+            segment = by_id[seg]
+            row = {c: segment[c] for c in columns[m.CODINGS_FILE] if c in segment and c != m.TEXT}
+            row.update(
+                {
+                    m.CODE: code,
+                    m.PARENT: parents.get(code),
+                    m.SOURCE: m.SOURCE_MANUAL,
+                    m.CODER: coder,
+                    m.MATCHED_TEXT: None,
+                    m.PATTERN_ID: None,
+                    m.MATCH_SPANS: None,
+                    m.NOTE: note,
+                }
+            )
+            codings.append(row)
+    index = {s[m.SEGMENT_ID]: s[m.SEGMENT_INDEX] for s in segments}
+    rank = settings.code_rank
+    codings.sort(
+        key=lambda c: (
+            index[c[m.SEGMENT_ID]],
+            rank.get(c[m.CODE], len(rank)),
+            c[m.SOURCE] != m.SOURCE_AUTO,
+            c[m.CODER],
+        )
+    )
+    return Finished(
+        transcript={c: coded.transcript.get(c) for c in columns[m.TRANSCRIPTS_FILE]},
+        segments=[{c: s.get(c) for c in columns[m.SEGMENTS_FILE]} for s in segments],
+        codings=[{c: row.get(c) for c in columns[m.CODINGS_FILE]} for row in codings],
+        outcome=outcome,
+        uncoded_language=coded.uncoded_language,
+    )

@@ -1,1 +1,0 @@
-"""Exports: analysis tables (`tabular`: csv, xlsx, parquet, md, json) and QDA projects."""
