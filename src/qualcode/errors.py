@@ -79,3 +79,7 @@ class AgreementError(QualcodeError):
 
 class ExportError(QualcodeError):
     """An export or import failed (unsupported format, unreadable project)."""
+
+
+class GoldError(QualcodeError):
+    """A gold file (labelled passages for `codebook test` / `codebook suggest`) is malformed."""

@@ -43,9 +43,9 @@ def _root(
 
 def _register_commands() -> None:
     # Each command group lives in its own small module with a register(app) function.
-    from qualcode.cli import code_cmd, codebook_cmd, override_cmd
+    from qualcode.cli import code_cmd, codebook_cmd, codebook_test_cmd, explain_cmd, override_cmd
 
-    for module in (code_cmd, codebook_cmd, override_cmd):
+    for module in (code_cmd, codebook_cmd, codebook_test_cmd, explain_cmd, override_cmd):
         module.register(app)
     for optional in ("analyse_cmd", "agree_cmd", "export_cmd", "report_cmd", "privacy_cmd"):
         try:

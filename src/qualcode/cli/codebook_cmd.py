@@ -10,16 +10,24 @@ codebook_app = typer.Typer(help="Work with codebooks.", no_args_is_help=True)
 
 
 @codebook_app.command("check")
-def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
+def check(
+    file: Path = typer.Argument(..., help="Codebook YAML file."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Failing examples or counterexamples are errors, not warnings."
+    ),
+) -> None:
     """Validate a codebook (every problem reported at once, with its line) and print it.
 
-    Example: qualcode codebook check codebooks/cso_dilemmas.yaml
+    Also runs each code's examples (they must get the code) and counterexamples (they must not)
+    through the matchers: a failure is a warning with its YAML line, an error with --strict.
+
+    Example: qualcode codebook check codebooks/cso_dilemmas.yaml --strict
     """
     from rich.markup import escape
     from rich.table import Table
 
     from qualcode.cli.render import console
-    from qualcode.codebook.schema import codebook_table, load_codebook
+    from qualcode.codebook import codebook_table, load_codebook
 
     book = load_codebook(file)
     table = Table(title=f"{book.name} {book.version}".strip(), header_style="bold", show_lines=True)
@@ -46,6 +54,7 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
     console.print(
         f"[green]OK[/] {file}: {len(book.codes)} codes, {n_patterns} patterns, languages {', '.join(book.languages)}"
     )
+    _run_examples(book, strict)
     from qualcode.matching.matcher import whole_segment_reasons
 
     for language in book.languages:
@@ -58,6 +67,21 @@ def check(file: Path = typer.Argument(..., help="Codebook YAML file.")) -> None:
             )
             for reason in reasons:
                 console.print(f"  {escape(reason)}", highlight=False)
+
+
+def _run_examples(book, strict: bool) -> None:
+    from qualcode.cli.render import console, print_warning
+    from qualcode.errors import CodebookError
+    from qualcode.validity.examples import check_examples
+
+    problems = check_examples(book)
+    checked = sum(len(c.checks) for c in book.codes)
+    if problems and strict:
+        raise CodebookError(problems=problems)
+    for problem in problems:
+        print_warning(str(problem))
+    if checked:
+        console.print(f"examples: {checked - len(problems)} of {checked} pass", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 Exports `load_codebook`, `codebook_table` and the `Codebook`, `Code` and `Pattern` dataclasses.
 """
 
-from qualcode.codebook.schema import Code, Codebook, Pattern, codebook_table, load_codebook
+from qualcode.codebook.load import codebook_table, load_codebook
+from qualcode.codebook.schema import Code, Codebook, Pattern
 
 __all__ = ["Code", "Codebook", "Pattern", "codebook_table", "load_codebook"]

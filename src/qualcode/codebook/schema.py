@@ -1,4 +1,4 @@
-"""The codebook: schema, validation that reports every problem at once, loading.
+"""The codebook's schema: codes, their hierarchy and documentation, and patterns per language.
 
 A codebook is the researcher's real instrument -- definitions, include/exclude rules, examples --
 plus the patterns that let qualcode apply it automatically. See docs/codebook.md for the format.
@@ -6,14 +6,10 @@ plus the patterns that let qualcode apply it automatically. See docs/codebook.md
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from qualcode.errors import CodebookError, Problem
-from qualcode.yamlload import load_yaml
 
 TOP_KEYS = {"name", "version", "description", "languages", "codes"}
 CODE_KEYS = {
@@ -23,6 +19,7 @@ CODE_KEYS = {
     "include",
     "exclude",
     "examples",
+    "counterexamples",
     "patterns",
     "exclude_patterns",
     "manual",
@@ -46,6 +43,7 @@ UNSUPPORTED_TOKEN_ATTRS = {
 WILDCARD = "*"
 MAX_CODEBOOK_VALUES = 1_000_000
 MAX_WILDCARD = 2
+PATTERN_ID_OK = re.compile(r"[\w.\-]+")
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,18 @@ class Pattern:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class Example:
+    """An executable example of a code: a passage that must (or, for a counterexample, must not)
+    get the code. `language` None means it is guessed from the text when checked."""
+
+    code: str
+    text: str
+    language: str | None
+    expected: bool
+    line: int | None = None
+
+
 @dataclass
 class Code:
     """A code of the codebook with its documentation and patterns."""
@@ -73,6 +83,8 @@ class Code:
     include: str = ""
     exclude: str = ""
     examples: list[str] = field(default_factory=list)
+    counterexamples: list[str] = field(default_factory=list)
+    checks: list[Example] = field(default_factory=list)  # examples and counterexamples
     manual: bool = False
     color: str | None = None
     patterns: list[Pattern] = field(default_factory=list)
@@ -114,408 +126,3 @@ class Codebook:
     def code_order(self) -> list[tuple[str, str | None]]:
         """(code, parent) pairs in codebook order."""
         return [(c.name, c.parent) for c in self.codes]
-
-
-# --- YAML with line numbers ------------------------------------------------------------------
-
-
-class _LineDict(dict):
-    """A dict that remembers the line of each key (1-based) and its own first line."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineList(list):
-    line: int = 0
-    item_lines: list[int]
-
-
-def yaml_with_lines(text: str, path: Path) -> Any:
-    import yaml
-
-    try:
-        return load_yaml(text, lambda base: _line_loader(base, path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise CodebookError(
-            f"not valid YAML: {reason}", file=path, line=None if mark is None else mark.line + 1
-        ) from None
-    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
-        raise CodebookError(f"invalid value: {exc}", file=path) from None
-    except RecursionError:
-        raise CodebookError("nested too deeply", file=path) from None
-
-
-def _line_loader(base: type, path: Path) -> type:
-    """A loader on `base` whose mappings and lists remember their line numbers."""
-    import yaml
-
-    class Loader(base):  # type: ignore[misc,valid-type]
-        pass
-
-    def construct_mapping(loader: Loader, node: yaml.MappingNode) -> _LineDict:
-        loader.flatten_mapping(node)
-        result = _LineDict()
-        result.line = node.start_mark.line + 1
-        result.key_lines = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool, type(None))):  # a list as a key
-                raise CodebookError(
-                    "a mapping key must be text", file=path, line=key_node.start_mark.line + 1
-                )
-            if key in result:
-                raise CodebookError(
-                    f"duplicate key '{key}'", file=path, line=key_node.start_mark.line + 1
-                )
-            result[key] = loader.construct_object(value_node, deep=True)
-            result.key_lines[key] = key_node.start_mark.line + 1
-        return result
-
-    def construct_sequence(loader: Loader, node: yaml.SequenceNode) -> _LineList:
-        result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-        result.line = node.start_mark.line + 1
-        result.item_lines = [child.start_mark.line + 1 for child in node.value]
-        return result
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
-    return Loader
-
-
-def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:
-    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`."""
-    count, stack = 0, [data]
-    while stack and count <= limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-def _line(obj: Any, key: str | None = None) -> int | None:
-    if key is not None and isinstance(obj, _LineDict):
-        return obj.key_lines.get(key, obj.line)
-    return getattr(obj, "line", None)
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-class _Collector:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None) -> None:
-        self.problems.append(Problem(message, str(self.path), line))
-
-
-def _text_field(raw: dict, key: str, where: str, out: _Collector) -> str:
-    value = raw.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        out.add(f"{where}: '{key}' must be text", _line(raw, key))
-        return ""
-    return str(value).strip()
-
-
-def _parse_pattern(
-    item: Any, code: str, lang: str, index: int, line: int | None, exclusion: bool, out: _Collector
-) -> Pattern | None:
-    where = f"code '{code}', {'exclude_patterns' if exclusion else 'patterns'}.{lang}[{index}]"
-    pid = f"{code}:{lang}:{'x' if exclusion else ''}{index}"
-    if isinstance(item, str):
-        item = {"phrase": item}
-    if not isinstance(item, dict):
-        out.add(
-            f"{where}: a pattern is a phrase string or a mapping with phrase/tokens/regex", line
-        )
-        return None
-    unknown = [str(k) for k in sorted(set(item) - PATTERN_KEYS, key=str)]
-    if unknown:
-        out.add(
-            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(PATTERN_KEYS))})",
-            line,
-        )
-    kinds = [k for k in PATTERN_KINDS if k in item]
-    if len(kinds) != 1:
-        out.add(f"{where}: give exactly one of phrase, tokens, regex", line)
-        return None
-    kind = kinds[0]
-    value = item[kind]
-    match = str(item.get("match", "lemma"))
-    scope = str(item.get("scope", "overlap"))
-    if "id" in item:
-        pid = f"{code}:{lang}:{item['id']}"
-    if match not in MATCH_MODES:
-        out.add(f"{where}: match must be one of {', '.join(MATCH_MODES)}, not '{match}'", line)
-    if scope not in SCOPES:
-        out.add(f"{where}: scope must be one of {', '.join(SCOPES)}, not '{scope}'", line)
-    if "scope" in item and not exclusion:
-        out.add(f"{where}: scope applies to exclude_patterns only", line)
-    if kind == "phrase":
-        if not isinstance(value, str) or not value.strip():
-            out.add(f"{where}: phrase must be non-empty text", line)
-            return None
-        words = value.split()
-        if all(w == WILDCARD for w in words):
-            out.add(f"{where}: phrase cannot be only wildcards", line)
-            return None
-        if words[0] == WILDCARD or words[-1] == WILDCARD:
-            out.add(f"{where}: a wildcard '*' must stand between two words", line)
-            return None
-        value = " ".join(words)
-    elif kind == "regex":
-        if not isinstance(value, str) or not value:
-            out.add(f"{where}: regex must be non-empty text", line)
-            return None
-        try:
-            compiled = re.compile(value, re.IGNORECASE)
-        except (re.error, OverflowError, RecursionError) as exc:  # "a{99999999999}"
-            out.add(f"{where}: invalid regex: {exc}", line)
-            return None
-        if compiled.match(""):
-            out.add(f"{where}: regex matches the empty string", line)
-            return None
-    else:
-        if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
-            out.add(f"{where}: tokens must be a non-empty list of token mappings", line)
-            return None
-        bad = sorted({str(k) for t in value for k in t} & UNSUPPORTED_TOKEN_ATTRS)
-        if bad:
-            out.add(
-                f"{where}: {', '.join(bad)} need a trained pipeline; blank pipelines have none "
-                "(use LEMMA, LOWER, ORTH, TEXT, IS_*, LIKE_*, REGEX)",
-                line,
-            )
-            return None
-        value = [dict(t) for t in value]
-    return Pattern(pid, code, lang, kind, value, match, exclusion, scope, line)
-
-
-def _parse_patterns(
-    raw: Any, code: str, exclusion: bool, key_line: int | None, out: _Collector
-) -> list[Pattern]:
-    where = f"code '{code}', {'exclude_patterns' if exclusion else 'patterns'}"
-    if raw is None:
-        return []
-    if not isinstance(raw, dict):
-        out.add(f"{where}: must map languages (en, it, es, ...) to lists of patterns", key_line)
-        return []
-    patterns = []
-    for lang, items in raw.items():
-        lang_line = _line(raw, lang)
-        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2,3}", lang):
-            out.add(f"{where}: '{lang}' is not a language code (en, it, es, ...)", lang_line)
-            continue
-        if not _language_supported(lang):
-            out.add(f"{where}: language '{lang}' is not supported by spaCy", lang_line)
-            continue
-        if not isinstance(items, list):
-            out.add(f"{where}.{lang}: must be a list of patterns", lang_line)
-            continue
-        lines = getattr(items, "item_lines", [lang_line] * len(items))
-        for i, item in enumerate(items, start=1):
-            p = _parse_pattern(item, code, lang, i, lines[i - 1], exclusion, out)
-            if p is not None:
-                patterns.append(p)
-    return patterns
-
-
-def _language_supported(lang: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(f"spacy.lang.{lang}") is not None
-
-
-def _parse_codebook(data: Any, path: Path, out: _Collector) -> Codebook:
-    if not isinstance(data, dict):
-        out.add("a codebook is a mapping with 'codes:' (a list of codes)", 1)
-        raise CodebookError(problems=out.problems)
-    for key in sorted(set(data) - TOP_KEYS, key=str):
-        out.add(f"unknown key '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})", _line(data, key))
-    raw_codes = data.get("codes")
-    if not isinstance(raw_codes, list) or not raw_codes:
-        out.add("'codes' must be a non-empty list of codes", _line(data, "codes"))
-        raise CodebookError(problems=out.problems)
-    codes: list[Code] = []
-    seen: dict[str, int | None] = {}
-    for raw in raw_codes:
-        line = _line(raw)
-        if not isinstance(raw, dict):
-            out.add("each code is a mapping with at least 'name'", line)
-            continue
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            out.add("code without a 'name'", line)
-            continue
-        name = name.strip()
-        for key in sorted(set(raw) - CODE_KEYS, key=str):
-            out.add(
-                f"code '{name}': unknown key '{key}' (allowed: {', '.join(sorted(CODE_KEYS))})",
-                _line(raw, key),
-            )
-        if name in seen:
-            out.add(f"code '{name}' is defined twice (first at line {seen[name]})", line)
-            continue
-        seen[name] = line
-        examples = raw.get("examples") or []
-        if not isinstance(examples, list):
-            out.add(f"code '{name}': examples must be a list", _line(raw, "examples"))
-            examples = []
-        parent = raw.get("parent")
-        code = Code(
-            name=name,
-            parent=str(parent).strip() if parent is not None else None,
-            definition=_text_field(raw, "definition", f"code '{name}'", out),
-            include=_text_field(raw, "include", f"code '{name}'", out),
-            exclude=_text_field(raw, "exclude", f"code '{name}'", out),
-            examples=[str(e) for e in examples],
-            manual=bool(raw.get("manual", False)),
-            color=_text_field(raw, "color", f"code '{name}'", out) or None,
-            patterns=_parse_patterns(raw.get("patterns"), name, False, _line(raw, "patterns"), out),
-            exclude_patterns=_parse_patterns(
-                raw.get("exclude_patterns"), name, True, _line(raw, "exclude_patterns"), out
-            ),
-            line=line,
-        )
-        codes.append(code)
-    _check_structure(codes, out)
-    return Codebook(
-        name=str(data.get("name") or path.stem),
-        version=str(data.get("version") or ""),
-        description=str(data.get("description") or "").strip(),
-        codes=codes,
-        path=path,
-    )
-
-
-def _check_structure(codes: list[Code], out: _Collector) -> None:
-    by_name = {c.name: c for c in codes}
-    parents = {c.parent for c in codes if c.parent}
-    for code in codes:
-        if code.parent is not None and code.parent not in by_name:
-            out.add(
-                f"code '{code.name}': parent '{code.parent}' is not a code of this codebook",
-                code.line,
-            )
-        # Walk up the hierarchy; a cycle would make roll-ups loop forever.
-        seen = {code.name}
-        parent = code.parent
-        while parent is not None and parent in by_name:
-            if parent in seen:
-                out.add(f"code '{code.name}': parent chain loops back to '{parent}'", code.line)
-                break
-            seen.add(parent)
-            parent = by_name[parent].parent
-        if not code.patterns and not code.manual and code.name not in parents:
-            out.add(
-                f"code '{code.name}' is empty: no patterns and no child codes "
-                "(add patterns, or 'manual: true' for a code applied only by coders)",
-                code.line,
-            )
-        if code.exclude_patterns and not code.patterns:
-            out.add(f"code '{code.name}': exclude_patterns without patterns", code.line)
-
-
-def _check_token_patterns(codebook: Codebook, out: _Collector) -> None:
-    """Compile every token pattern with spaCy's validating Matcher, collecting every error."""
-    from spacy.errors import MatchPatternError
-    from spacy.matcher import Matcher
-    from spacy.vocab import Vocab
-
-    matcher = Matcher(Vocab(), validate=True)
-    for code in codebook.codes:
-        for pattern in code.patterns + code.exclude_patterns:
-            if pattern.kind != "tokens":
-                continue
-            try:
-                matcher.add(pattern.id, [pattern.value])
-            except MatchPatternError as exc:
-                details = (
-                    "; ".join(
-                        " ".join(str(e).split()) for errs in exc.args[1].values() for e in errs
-                    )
-                    if len(exc.args) > 1 and isinstance(exc.args[1], dict)
-                    else " ".join(str(exc).split())
-                )
-                out.add(
-                    f"code '{code.name}', pattern {pattern.id}: invalid token pattern: {details}",
-                    pattern.line,
-                )
-            except (
-                ValueError,
-                TypeError,
-                KeyError,
-                re.error,
-                OverflowError,
-                RecursionError,
-            ) as exc:
-                out.add(
-                    f"code '{code.name}', pattern {pattern.id}: invalid token pattern: {exc}",
-                    pattern.line,
-                )
-
-
-def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a codebook YAML file.
-
-    Every problem (unknown keys, unknown languages, empty codes, invalid spaCy token patterns,
-    bad regexes, unknown parents) is collected and raised together as one CodebookError, each
-    with the code's name and the YAML line.
-    """
-    path = Path(path)
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise CodebookError(f"cannot read codebook ({exc.strerror})", file=path) from None
-    try:
-        text = raw_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw_bytes[: exc.start].count(b"\n") + 1
-        raise CodebookError("codebook is not valid UTF-8", file=path, line=line) from None
-    if not text.strip():
-        raise CodebookError("codebook is empty", file=path)
-    out = _Collector(path)
-    data = yaml_with_lines(text, path)
-    if _yaml_size(data) > MAX_CODEBOOK_VALUES:  # YAML aliases can multiply a few lines
-        raise CodebookError(
-            f"more than {MAX_CODEBOOK_VALUES} values (repeated YAML aliases?)", file=path
-        )
-    codebook = _parse_codebook(data, path, out)
-    _check_token_patterns(codebook, out)
-    if out.problems:
-        raise CodebookError(problems=out.problems)
-    codebook.sha256 = hashlib.sha256(raw_bytes).hexdigest()
-    return codebook
-
-
-def codebook_table(codebook: Codebook):
-    """The codebook as a DataFrame: one row per code with its rule texts and pattern counts."""
-    import pandas as pd
-
-    rows = []
-    for code in codebook.codes:
-        counts = {}
-        for p in code.patterns:
-            counts[p.language] = counts.get(p.language, 0) + 1
-        rows.append(
-            {
-                "code": code.name,
-                "parent": code.parent,
-                "definition": code.definition,
-                "include": code.include,
-                "exclude": code.exclude,
-                "patterns": ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items())),
-                "exclusions": len(code.exclude_patterns),
-                "manual": code.manual,
-            }
-        )
-    return pd.DataFrame(rows)
