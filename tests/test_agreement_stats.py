@@ -9,25 +9,26 @@ import pytest
 
 from qualcode.errors import AgreementError
 from qualcode.reliability import stats
-from qualcode.reliability.stats import (
+from qualcode.reliability.binary import (
     BinaryCounts,
     ac1_from_counts,
     alpha_from_counts,
     binary_counts,
-    bootstrap_ci,
-    bootstrap_ci_from_counts,
     bp_from_counts,
+    describe_undefined_from_counts,
+    kappa_from_counts,
+    percent_agreement_from_counts,
+    precision_recall_f1,
+)
+from qualcode.reliability.bootstrap import bootstrap_ci, bootstrap_ci_from_counts
+from qualcode.reliability.stats import (
     brennan_prediger,
     cohen_kappa,
     describe_undefined,
-    describe_undefined_from_counts,
     fleiss_kappa,
     gwet_ac1,
-    kappa_from_counts,
     krippendorff_alpha,
     percent_agreement,
-    percent_agreement_from_counts,
-    precision_recall_f1,
 )
 
 N = np.nan

@@ -26,7 +26,7 @@ from conftest import write
 from qualcode import models as m
 from qualcode.errors import AgreementError
 from qualcode.output.folder import CodedOutput, write_table
-from qualcode.reliability import stats
+from qualcode.reliability import binary, stats
 from qualcode.reliability.agreement import AgreementResult, agreement
 from qualcode.reliability.units import coders_from_output, merge_passages, overlap_ratio
 
@@ -181,7 +181,7 @@ def test_char_unit_pools_counts_over_codes(t1, external):
         10,
     )
     assert pooled["percent_agreement"] == pytest.approx(98 / 164)
-    assert pooled["cohen_kappa"] == pytest.approx(stats.kappa_from_counts(40, 56, 10, 58))
+    assert pooled["cohen_kappa"] == pytest.approx(binary.kappa_from_counts(40, 56, 10, 58))
     # 2 + 2 + 2 characters between segments and none of s1/s3's uncoded parts: [10,12), [50,52),
     # [60,62) are coded by nobody with any code (x's adv covers all of s3, lit covers s1).
     assert result.summary["agreed_absent"] == 6
@@ -384,7 +384,7 @@ def test_histogram_statistics_equal_the_matrix_functions_on_random_data():
         r, k = (~np.isnan(data)).sum(axis=0), np.nansum(data, axis=0).astype(int)
         hist = np.zeros((n + 1, n + 1))
         np.add.at(hist, (r, k), 1)
-        got = stats.binary_stats_from_histogram(hist)
+        got = binary.binary_stats_from_histogram(hist)
         expected = {
             "percent_agreement": stats.percent_agreement(data),
             "fleiss_kappa": stats.fleiss_kappa(data),
@@ -402,7 +402,7 @@ def test_histogram_of_two_coders_is_scotts_pi():
     # p_e = 0.125^2 + 0.875^2 = 0.78125, Scott's pi = (0.85 - 0.78125) / 0.21875 = 0.314286.
     hist = np.zeros((3, 3))
     hist[2] = [800, 150, 50]
-    assert stats.binary_stats_from_histogram(hist)["fleiss_kappa"][0] == pytest.approx(
+    assert binary.binary_stats_from_histogram(hist)["fleiss_kappa"][0] == pytest.approx(
         0.314286, abs=1e-6
     )
 

@@ -1,4 +1,4 @@
-"""qualcode.analysis.frequencies on a hand-built output (tests/data/analysis, described in its README).
+"""qualcode.analysis on a hand-built output (tests/data/analysis, described in its README).
 
 Every expected number is counted by hand from the fixture; the comments show the arithmetic.
 Segments outside the interviewer turns (the default):

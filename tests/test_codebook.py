@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from conftest import MINI_CODEBOOK, SAMPLE_CODEBOOK, write
-from qualcode.codebook.schema import load_codebook
+from qualcode.codebook import load_codebook
 from qualcode.errors import CodebookError
 
 
@@ -16,16 +17,16 @@ def test_valid_codebook_loads_with_hierarchy_and_pattern_ids(mini_codebook: Path
     assert book.code_names == ["strategy", "litigation", "advocacy", "humanitarianism"]
     assert book.get("litigation").parent == "strategy"
     assert book.children("strategy") == ["litigation", "advocacy"]
+    # Ids come from each pattern's content (8 hex digits of a SHA-256), never its position.
     ids = [p.id for p in book.get("litigation").patterns]
-    assert ids == [
-        "litigation:en:1",
-        "litigation:en:2",
-        "litigation:it:1",
-        "litigation:it:2",
-        "litigation:es:1",
-        "litigation:es:2",
-    ]
-    assert [p.id for p in book.get("litigation").exclude_patterns] == ["litigation:en:x1"]
+    assert [i.rsplit(":", 1)[0] for i in ids] == ["litigation:en"] * 2 + ["litigation:it"] * 2 + [
+        "litigation:es"
+    ] * 2
+    assert all(re.fullmatch(r"[0-9a-f]{8}", i.rsplit(":", 1)[1]) for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert ids == [p.id for p in load_codebook(mini_codebook).get("litigation").patterns]
+    (exclusion,) = [p.id for p in book.get("litigation").exclude_patterns]
+    assert re.fullmatch(r"litigation:en:x[0-9a-f]{8}", exclusion)
     assert len(book.sha256) == 64
 
 

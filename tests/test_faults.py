@@ -22,9 +22,10 @@ import pytest
 
 from conftest import SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
-from qualcode.output import folder as output
 from qualcode.decisions.ledger import read_overrides
-from qualcode.output.folder import load_output, write_output_folder
+from qualcode.output import atomic
+from qualcode.output.atomic import write_output_folder
+from qualcode.output.folder import load_output
 
 HEADER = ",".join(m.OVERRIDE_COLUMNS) + "\n"
 POSIX_ONLY = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
@@ -106,7 +107,7 @@ def test_killing_a_writer_in_a_loop_of_swaps_never_leaves_out_missing_or_mixed(t
         """
         import sys
         from pathlib import Path
-        from qualcode.output.folder import write_output_folder
+        from qualcode.output.atomic import write_output_folder
 
         out = Path(sys.argv[1])
         generation = 0
@@ -142,7 +143,7 @@ def test_a_crash_right_after_the_swap_step_leaves_out_in_place(
 ):
     out = tmp_path / "out"
     _restore(out, {"run.json": b"old", "segments.csv": b"old"})
-    real_exchange, real_replace = output._exchange, os.replace
+    real_exchange, real_replace = atomic._exchange, os.replace
 
     def crash_after_exchange(a, b):
         if not exchange:
@@ -155,7 +156,7 @@ def test_a_crash_right_after_the_swap_step_leaves_out_in_place(
         if Path(dst).name.endswith(".old"):  # the fallback moved `out` away
             raise SimulatedCrash
 
-    monkeypatch.setattr(output, "_exchange", crash_after_exchange)
+    monkeypatch.setattr(atomic, "_exchange", crash_after_exchange)
     monkeypatch.setattr(os, "replace", crash_after_replace)
     with pytest.raises(SimulatedCrash):
         _restore(out, {"run.json": b"new", "segments.csv": b"new"})
@@ -166,7 +167,7 @@ def test_a_crash_right_after_the_swap_step_leaves_out_in_place(
 
 
 def test_the_fallback_without_renameat2_still_swaps(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     out = tmp_path / "out"
     _restore(out, {"run.json": b"1"})
     _restore(out, {"run.json": b"2", "sub.csv": b"2"})
@@ -280,7 +281,7 @@ def test_a_broken_overrides_file_stops_the_run_and_is_never_rewritten(
 def test_a_run_removes_temporary_folders_of_killed_runs_but_not_of_live_ones(tmp_path: Path):
     import fcntl
 
-    from qualcode.output.folder import write_output_folder
+    from qualcode.output.atomic import write_output_folder
 
     out = tmp_path / "out"
     killed = tmp_path / ".out.killed1.tmp"  # a run killed while writing: lock file, no holder

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINI_CODEBOOK, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
-from qualcode.codebook.schema import load_codebook
+from qualcode.codebook import load_codebook
 from qualcode.coding.api import code_corpus, load_transcripts
 from qualcode.decisions.ledger import read_overrides
 from qualcode.errors import QualcodeError
@@ -293,7 +293,7 @@ RAW_BOOKS = [
     "codes: " + "[" * 3000 + "]" * 3000 + "\n",
     "codes:\n  - name: a\n    patterns: {en: [{regex: 'a{4294967296}'}]}\n",
     "codes:\n  - name: a\n    patterns: {en: [{tokens: [{REGEX: '('}]}]}\n",
-    "codes:\n  - name: a\n    patterns: {en: [{tokens: [{LOWER: {REGEX: '('}}]}]}\n",
+    "codes:\n  - name: a\n    patterns: {en: [{tokens: [{LOWER: {REGEX: '('}}], id: p}]}\n",
     "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
     "codes:\n  - {name: a, manual: true, examples: [*d, *d, *d, *d, *d, *d, *d, *d]}\n",
@@ -336,7 +336,7 @@ FOUND = [
     (
         "b.yaml",
         RAW_BOOKS[6],
-        "b.yaml:3: code 'a', pattern a:en:1: invalid token pattern: missing )",
+        "b.yaml:3: code 'a', pattern a:en:p: invalid token pattern: missing )",
     ),
     (
         "s.xlsx",

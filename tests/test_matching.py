@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write
-from qualcode.codebook.schema import load_codebook
+from qualcode.codebook import load_codebook
 from qualcode.matching.locate import merge_spans
 from qualcode.matching.matcher import CodebookMatcher
 from qualcode.matching.pipelines import get_pipeline

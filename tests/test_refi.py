@@ -11,9 +11,11 @@ import pytest
 from conftest import DATA, REPO, SAMPLE, SAMPLE_CODEBOOK, run_cli, write
 from qualcode import models as m
 from qualcode.errors import ExportError
-from qualcode.exchange.refi import DETAILS_PREFIX, export_qdc, export_qdpx, guid
-from qualcode.exchange.refi_import import SKIP_DETAILS_MISFIT, import_qdc, import_qdpx
-from qualcode.exchange.refi_read import SKIP_BAD_DETAILS, split_description
+from qualcode.exchange.refi import DETAILS_PREFIX, export_qdc, guid, split_description
+from qualcode.exchange.refi_codings import SKIP_DETAILS_MISFIT
+from qualcode.exchange.refi_import import import_qdc, import_qdpx
+from qualcode.exchange.refi_project import export_qdpx
+from qualcode.exchange.refi_read import SKIP_BAD_DETAILS
 from qualcode.output.folder import load_output
 
 etree = pytest.importorskip("lxml.etree")
@@ -157,7 +159,7 @@ def test_every_coding_is_a_selection_at_its_offsets_by_its_coder(sample):
 
 
 def test_codes_keep_their_hierarchy_and_definitions(sample):
-    from qualcode.codebook.schema import load_codebook
+    from qualcode.codebook import load_codebook
 
     book = load_codebook(SAMPLE_CODEBOOK)
     root = project_root(sample["project"])
@@ -362,7 +364,7 @@ def test_removed_automatic_codings_do_not_travel(shipped):
 
 
 def test_qdc_validates_and_its_import_keeps_definitions_rules_and_examples(tmp_path):
-    from qualcode.codebook.schema import load_codebook
+    from qualcode.codebook import load_codebook
 
     qdc = tmp_path / "codebook.qdc"
     export_qdc(SAMPLE_CODEBOOK, qdc)
@@ -539,7 +541,7 @@ def test_unusable_language_names_the_source(tmp_path):
 
 
 def test_nvivo_like_variables_become_metadata_and_codes_a_valid_codebook(tmp_path):
-    from qualcode.codebook.schema import load_codebook
+    from qualcode.codebook import load_codebook
 
     project = zip_fixture("nvivo_like", tmp_path / "p.qdpx", crlf=True, bom=True)
     import_qdpx(project, tmp_path / "out")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import REPO, SAMPLE_CODEBOOK, run_cli, write
@@ -482,6 +483,17 @@ def test_figures_are_inline_svg_with_title_description_and_unique_ids(page, page
     assert len(ids) == len(set(ids))
 
 
+def test_every_figure_reference_points_to_an_id_of_its_own_figure(page_text):
+    figures = re.findall(r'<figure id="([^"]+)">(.*?)</figure>', page_text, flags=re.S)
+    assert len(figures) == 3
+    for key, svg in figures:
+        ids = set(re.findall(r'\bid="([^"]+)"', svg))
+        references = re.findall(r'(?:url\(#|href="#)([^")]+)', svg)
+        assert references, key  # clip paths and markers
+        assert all(r in ids and r.startswith(f"{key}-") for r in references), key
+        assert "xmlns" not in svg and "<metadata" not in svg and "<?xml" not in svg
+
+
 def test_tables_have_header_scopes_and_the_page_has_a_print_stylesheet(page, page_text):
     for table in page.find_all("table"):
         for th in table.find_all("th"):
@@ -588,6 +600,55 @@ def test_agreement_needs_two_human_coders(awkward):
         agreement.find("p").text()
         == "Agreement needs two or more human coders; this run has: anna."
     )
+
+
+def test_report_title_is_escaped_in_title_and_heading(awkward):
+    from qualcode.report.page import build_report
+
+    out, _ = awkward
+    text = build_report(out, title="<b>\"Review\"</b> & 'more'")
+    assert "<b>" not in text
+    title = "&lt;b&gt;&quot;Review&quot;&lt;/b&gt; &amp; &#x27;more&#x27;"
+    assert f"<title>{title}</title>" in text and f"<h1>{title}</h1>" in text
+    assert parse(text).find("h1").text() == "<b>\"Review\"</b> & 'more'"
+
+
+def test_figure_title_and_description_are_escaped_text(sample):
+    from qualcode.report.figures import plot_output
+    from qualcode.report.svg import svg_markup
+
+    figure = plot_output(sample, "freq", by="country")
+    svg = svg_markup(figure, key="k", title="<i>A</i> & B", description="C \"<script>\" 'D'")
+    assert "<i>" not in svg and "<script>" not in svg
+    assert '<title id="k-title">&lt;i&gt;A&lt;/i&gt; &amp; B</title>' in svg
+    node = parse(svg).find("svg")
+    assert node.attrs["aria-labelledby"] == "k-title k-desc"
+    assert node.find("desc", id="k-desc").text() == "C \"<script>\" 'D'"
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [
+        (None, True),
+        (float("nan"), True),
+        (pd.NA, True),
+        (pd.NaT, True),
+        ("", True),
+        ("  ", True),
+        ("None", False),  # a country or role may be named so: it is text, not a missing value
+        ("nan", False),
+        ("<NA>", False),
+        (0, False),
+        (("Italy", "lawyer"), False),
+        ([float("nan")], False),
+    ],
+)
+def test_missing_values_are_none_nan_or_blank_never_text_that_reads_so(value, missing):
+    from qualcode.report.parts import format_number, is_missing
+
+    assert is_missing(value) is missing
+    if missing:
+        assert format_number(value) == "–"
 
 
 # --- plots ------------------------------------------------------------------------------------------

@@ -4,12 +4,9 @@ Exports the local (pandas) functions; `qualcode.analysis.on_dask` has the Dask t
 """
 
 from qualcode.analysis.cooccurrence import cooccurrence
-from qualcode.analysis.frequencies import (
-    FrequencyTable,
-    code_frequencies,
-    code_matrix,
-    filter_codings,
-)
+from qualcode.analysis.filters import filter_codings
+from qualcode.analysis.frequencies import FrequencyTable, code_frequencies
+from qualcode.analysis.matrix import code_matrix
 from qualcode.analysis.quotes import quotes
 
 __all__ = [

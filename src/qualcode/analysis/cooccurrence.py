@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from qualcode import models as m
-from qualcode.analysis.frequencies import CodeOrder, as_list, merged_ranges, prepare
+from qualcode.analysis.filters import CodeOrder, as_list, prepare
+from qualcode.analysis.groups import merged_ranges
 from qualcode.errors import AnalysisError
 
 
@@ -93,7 +94,7 @@ def cooccurrence(
     *,
     within: Literal["segment", "overlap", "transcript"] = "segment",
     measure: Literal["count", "jaccard"] = "count",
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """A symmetric leaf-code x leaf-code co-occurrence table (codebook order).
 

@@ -1,12 +1,12 @@
 """`freq`, `matrix` and `cooccur` on a Dask cluster, straight from an output folder.
 
-The same three analyses as `qualcode.analysis.frequencies`, but each function takes the output folder of
+The same three analyses as `qualcode.analysis`, but each function takes the output folder of
 `qualcode code` (a partitioned dataset or single Parquet files: both are read) instead of
 DataFrames. Dask workers read only the columns the analysis needs -- ids, codes, word counts,
 the grouping and ``where`` columns; never the segment text unless ``where`` names it -- filter
 them, de-duplicate (segment, code) pairs, roll codes up to their parents and count with
 dask.dataframe; only the aggregated counts come back. They are laid out by the very pandas code
-the local engine uses, so the result equals ``qualcode.analysis.frequencies``'s on the same folder: same
+the local engine uses, so the result equals ``qualcode.analysis``'s on the same folder: same
 index, columns, dtypes and values.
 
 Two steps differ in how, not in what, they compute:
@@ -33,11 +33,7 @@ import pandas as pd
 
 from qualcode import models as m
 from qualcode.analysis.cooccurrence import MEASURES, WITHIN, cooccurrence_table, unit_counts
-from qualcode.analysis.frequencies import (
-    COUNTS,
-    VALUES,
-    FrequencyCounts,
-    FrequencyTable,
+from qualcode.analysis.filters import (
     Hierarchy,
     Source,
     apply_where,
@@ -45,14 +41,16 @@ from qualcode.analysis.frequencies import (
     check_coders,
     check_columns,
     check_source,
-    coded_segments,
+)
+from qualcode.analysis.frequencies import (
+    COUNTS,
+    FrequencyCounts,
+    FrequencyTable,
     frequency_counts,
     frequency_table,
-    group_keys,
-    matrix_counts,
-    matrix_table,
-    segment_groups,
 )
+from qualcode.analysis.groups import coded_segments, group_keys, segment_groups
+from qualcode.analysis.matrix import VALUES, matrix_counts, matrix_table
 from qualcode.coding.cluster import DEFAULT_WORKERS, dask_client
 from qualcode.errors import AnalysisError, OutputError
 from qualcode.output.folder import (
@@ -288,7 +286,7 @@ def code_matrix(
     workers: int = DEFAULT_WORKERS,
     **filters: Any,
 ) -> pd.DataFrame:
-    """`qualcode.analysis.frequencies.code_matrix` of an output folder, computed on a Dask cluster.
+    """`qualcode.analysis.matrix.code_matrix` of an output folder, computed on a Dask cluster.
 
     Same options, filters and result; `scheduler` and `workers` as in `code_frequencies`.
     """

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from qualcode import models as m
-from qualcode.analysis.frequencies import (
-    HIGHLIGHTS,
-    CodeOrder,
-    as_list,
-    check_columns,
-    group_keys,
-    is_among,
-    labels_of,
-    merged_ranges,
-    prepare,
-    sorted_groups,
-)
+from qualcode.analysis.filters import CodeOrder, as_list, check_columns, is_among, prepare
+from qualcode.analysis.groups import group_keys, labels_of, merged_ranges, sorted_groups
 from qualcode.errors import AnalysisError
+
+# Column of the quotes table: merged (start, end) ranges of the matched words in the text.
+HIGHLIGHTS = "highlights"
 
 
 def _highlights(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
@@ -70,7 +64,7 @@ def quotes(
     code: str | Sequence[str],
     by: str | Sequence[str] = (),
     limit: int | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """The segments coded with ``code`` (a parent code includes its children), one row each.
 

@@ -43,9 +43,23 @@ def _root(
 
 def _register_commands() -> None:
     # Each command group lives in its own small module with a register(app) function.
-    from qualcode.cli import code_cmd, codebook_cmd, codebook_test_cmd, explain_cmd, override_cmd
+    from qualcode.cli import (
+        code_cmd,
+        codebook_cmd,
+        codebook_suggest_cmd,
+        codebook_test_cmd,
+        explain_cmd,
+        override_cmd,
+    )
 
-    for module in (code_cmd, codebook_cmd, codebook_test_cmd, explain_cmd, override_cmd):
+    for module in (
+        code_cmd,
+        codebook_cmd,
+        codebook_test_cmd,
+        codebook_suggest_cmd,
+        explain_cmd,
+        override_cmd,
+    ):
         module.register(app)
     for optional in ("analyse_cmd", "agree_cmd", "export_cmd", "report_cmd", "privacy_cmd"):
         try:
@@ -81,8 +95,8 @@ def main() -> None:
     except Exception as exc:
         # Usage errors (unknown option, bad value): typer may raise its vendored click's
         # exceptions, so recognise them by shape rather than by class.
-        show = getattr(exc, "show", None)
-        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
             show()
-            sys.exit(exc.exit_code)
+            sys.exit(exit_code)
         raise

@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING, Literal, Optional
 
 import typer
 
+from qualcode.cli.options import FormatOption
+from qualcode.numbers import format_number
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
     from qualcode.reliability.agreement import AgreementResult
 
-Format = Literal["csv", "xlsx", "parquet", "md", "json"]
 Unit = Literal["segment", "char", "span"]
-_TEXT_FORMATS = ("csv", "md", "json")
 _INPUT, _STATS, _OUTPUT = "Input", "Statistics", "Output"
 _TEXT_WIDTH = 160
 
@@ -120,14 +121,7 @@ def agree(
         help="List every disagreement: segment, transcript, code, who coded it, and the text.",
         rich_help_panel=_OUTPUT,
     ),
-    fmt: Optional[Format] = typer.Option(  # noqa: UP045
-        None,
-        "--format",
-        "-f",
-        help="csv | xlsx | parquet | md | json. Default: from the -o suffix; csv, md and json "
-        "print to the terminal when there is no -o.",
-        rich_help_panel=_OUTPUT,
-    ),
+    fmt: FormatOption = None,
     output: Optional[Path] = typer.Option(  # noqa: UP045
         None, "--output", "-o", help="Write the tables to this file.", rich_help_panel=_OUTPUT
     ),
@@ -155,50 +149,26 @@ def agree(
         bootstrap=bootstrap,
         seed=seed,
     )
+    from qualcode.cli.render import console, write_tables_or_text
+    from qualcode.exchange.tabular import format_for
+
     tables = result.tables(disagreements=show_disagreements)
-    if output is not None or fmt is not None:
-        _write(tables, fmt, output)
-        return
-    from qualcode.cli.render import console
-
-    _print(console, result, show_disagreements)
+    if output is not None and format_for(output, fmt) == "xlsx":
+        tables = _blank_empty_columns(tables)
+    if not write_tables_or_text(tables, fmt, output):
+        _print(console, result, show_disagreements)
 
 
-def _write(tables: dict[str, pd.DataFrame], fmt: str | None, output: Path | None) -> None:
-    from qualcode.cli.render import err_console
-    from qualcode.exchange.tabular import format_for, tables_text, write_tables
-
-    if output is not None:
-        chosen = format_for(output, fmt)
-        if chosen == "xlsx":
-            # export.tabular sizes Excel columns with astype(str).str.len(), which is NaN for a
-            # column with no value at all under pandas 3; such columns are written blank.
-            tables = {
-                name: frame.apply(lambda c: c.astype(object).fillna("") if c.isna().all() else c)
-                for name, frame in tables.items()
-            }
-        for path in write_tables(tables, output, chosen):
-            err_console.print(f"wrote {path}", highlight=False)
-        return
-    if fmt not in _TEXT_FORMATS:
-        from qualcode.errors import ExportError
-
-        raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
-    typer.echo(tables_text(tables, fmt), nl=False)
+def _blank_empty_columns(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Columns without any value (e.g. the CIs without --bootstrap) as empty strings: agree's
+    workbooks have always had blank cells there."""
+    return {
+        name: frame.apply(lambda c: c.astype(object).fillna("") if c.isna().all() else c)
+        for name, frame in tables.items()
+    }
 
 
 # --- terminal rendering ----------------------------------------------------------------------
-
-
-def _num(value: object, decimals: int = 3) -> str:
-    if value is None or str(value) == "<NA>":
-        return ""
-    if isinstance(value, float):
-        return "–" if value != value else f"{value:.{decimals}f}"
-    try:
-        return f"{int(value):,}"  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _ci(low: object, high: object) -> str:
@@ -277,7 +247,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         pooled = row["code"] in ("(macro average)", "(pooled)")
         if row["code"] == "(macro average)":
             rich_table.add_section()
-        cells = [str(row["code"]), *(_num(row[c]) for c in shown)]
+        cells = [str(row["code"]), *(format_number(row[c], thousands=True) for c in shown)]
         if with_ci:
             cells += [
                 _ci(row["kappa_low"], row["kappa_high"]),
@@ -331,6 +301,8 @@ def _print_exclusions(console: Console, result: AgreementResult) -> None:
 
 def _print_gold(console: Console, result: AgreementResult) -> None:
     scores = result.gold_scores
+    if scores is None:  # no gold coder
+        return
     console.print(
         f"\n[bold]Precision, recall and F1 against gold {result.gold} — unit: {result.unit}[/]",
         highlight=False,
@@ -355,7 +327,10 @@ def _print_gold(console: Console, result: AgreementResult) -> None:
         table.add_row(
             str(row["coder"]),
             str(row["code"]),
-            *(_num(row[c]) for c in ("tp", "fp", "fn", "precision", "recall", "f1")),
+            *(
+                format_number(row[c], thousands=True)
+                for c in ("tp", "fp", "fn", "precision", "recall", "f1")
+            ),
             style="bold" if pooled else None,
         )
     _print_wide(console, table)

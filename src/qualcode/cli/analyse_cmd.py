@@ -1,7 +1,7 @@
 """`qualcode freq | matrix | cooccur | quotes`: count, cross-tabulate and quote a coded output.
 
 Each command reads the output folder of `qualcode code` (--from), calls one function of
-`qualcode.analysis.frequencies` (or, with --engine dask, of `qualcode.analysis.on_dask`), and prints a terminal
+`qualcode.analysis` (or, with --engine dask, of `qualcode.analysis.on_dask`), and prints a terminal
 table -- or writes csv/xlsx/parquet/md/json with -o. pandas is imported inside the commands so
 `qualcode --help` stays fast.
 """
@@ -10,116 +10,28 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from qualcode.cli.options import (
+    CoderOption,
+    CodesOption,
+    EngineOption,
+    FormatOption,
+    FromOption,
+    InterviewerOption,
+    OutputOption,
+    SchedulerOption,
+    SourceOption,
+    WhereOption,
+    WorkersOption,
+)
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
-
-Format = Literal["csv", "xlsx", "parquet", "md", "json"]
-SourceChoice = Literal["all", "auto", "manual"]
-_TEXT_FORMATS = ("csv", "md", "json")
-_FILTERS = "Filters"
-_OUTPUT = "Output"
-_ENGINE = "Engine"
-
-
-# Options shared by every command (Annotated aliases, so each command states only its default).
-FromOption = Annotated[
-    Path, typer.Option("--from", help="Output folder of `qualcode code`.", show_default=True)
-]
-CodesOption = Annotated[
-    Optional[list[str]],  # noqa: UP045 - typer reads this annotation at runtime on Python 3.10
-    typer.Option(
-        "--code",
-        help="Only these codes (repeatable; a parent brings its children).",
-        rich_help_panel=_FILTERS,
-    ),
-]
-SourceOption = Annotated[
-    SourceChoice,
-    typer.Option(
-        "--source", help="Automatic codings, manual ones, or all.", rich_help_panel=_FILTERS
-    ),
-]
-CoderOption = Annotated[
-    Optional[list[str]],  # noqa: UP045
-    typer.Option(
-        "--coder",
-        help="Only codings by this coder (repeatable; 'auto' is the automatic coder).",
-        rich_help_panel=_FILTERS,
-    ),
-]
-WhereOption = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--where",
-        help="Keep segments matching a pandas expression on any segment/metadata column, "
-        "e.g. \"country == 'Italy' and role != 'lawyer'\". Applies to denominators too.",
-        rich_help_panel=_FILTERS,
-    ),
-]
-InterviewerOption = Annotated[
-    bool,
-    typer.Option(
-        "--include-interviewer",
-        help="Count interviewer segments too (left out by default).",
-        rich_help_panel=_FILTERS,
-    ),
-]
-FormatOption = Annotated[
-    Optional[Format],  # noqa: UP045
-    typer.Option(
-        "--format",
-        "-f",
-        help="csv | xlsx | parquet | md | json. Default: from the -o suffix; csv, md and json "
-        "print to the terminal when there is no -o.",
-        rich_help_panel=_OUTPUT,
-    ),
-]
-OutputOption = Annotated[
-    Optional[Path],  # noqa: UP045
-    typer.Option(
-        "--output",
-        "-o",
-        help="Write to this file instead of printing a table.",
-        rich_help_panel=_OUTPUT,
-    ),
-]
-EngineOption = Annotated[
-    Literal["local", "dask"],
-    typer.Option(
-        "--engine",
-        help="local: pandas in this process. dask: dask.dataframe on a Dask cluster "
-        '(pip install "qualcode\\[dask]"); its workers read only the non-text columns needed '
-        "from the Parquet files (a partitioned dataset in parallel) and send back counts. "
-        "Same table either way; --where must then compare row by row.",
-        rich_help_panel=_ENGINE,
-    ),
-]
-SchedulerOption = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--scheduler",
-        help="With --engine dask: the Dask scheduler (tcp://HOST:8786), whose workers must see "
-        "the --from folder at the same path. Default: a local cluster of --workers processes.",
-        rich_help_panel=_ENGINE,
-    ),
-]
-WorkersOption = Annotated[
-    int,
-    typer.Option(
-        "--workers",
-        "-w",
-        min=1,
-        help="With --engine dask and no --scheduler: worker processes of the local cluster.",
-        rich_help_panel=_ENGINE,
-    ),
-]
 
 
 def _analyse(
@@ -132,7 +44,7 @@ def _analyse(
     scheduler: str | None,
     workers: int,
 ):
-    """Run `function` of `qualcode.analysis.frequencies` on the loaded folder, or of
+    """Run `function` of `qualcode.analysis` on the loaded folder, or of
     `qualcode.analysis.on_dask` (given the folder) with --engine dask."""
     from qualcode.coding.cluster import check_scheduler
 
@@ -179,19 +91,9 @@ def _emit(
     decimals: int | None = None,
 ) -> None:
     """Write tables to -o, print them as text (--format csv|md|json), or show a rich table."""
-    from qualcode.cli.render import console, err_console
-    from qualcode.exchange.tabular import format_for, tables_text, write_tables
+    from qualcode.cli.render import console, write_tables_or_text
 
-    if output is not None:
-        for path in write_tables(tables, output, format_for(output, fmt)):
-            err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
-    elif fmt is not None:
-        if fmt not in _TEXT_FORMATS:
-            from qualcode.errors import ExportError
-
-            raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
-        typer.echo(tables_text(tables, fmt), nl=False)
-    else:
+    if not write_tables_or_text(tables, fmt, output):
         console.print(_rich_table(list(tables.values()), title, decimals))
 
 
@@ -200,26 +102,20 @@ def _rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) ->
     from rich.table import Table
 
     from qualcode.exchange.tabular import flatten
+    from qualcode.numbers import format_number
 
     plain = [flatten(f) for f in frames]
     table = Table(title=title, header_style="bold", title_justify="left")
     for i, column in enumerate(plain[0].columns):
         numeric = plain[0][column].dtype.kind in "iuf"
         table.add_column(column, justify="right" if numeric else "left", no_wrap=i == 0)
+    places = 3 if decimals is None else decimals
     for n, frame in enumerate(plain):
         if n:
             table.add_section()
         for row in frame.itertuples(index=False, name=None):
-            table.add_row(*(_cell(v, decimals) for v in row), style="dim" if n else None)
+            table.add_row(*(format_number(v, places) for v in row), style="dim" if n else None)
     return table
-
-
-def _cell(value: object, decimals: int | None) -> str:
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "–"
-        return f"{value:.{3 if decimals is None else decimals}f}"
-    return "" if value is None else str(value)
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -406,7 +302,7 @@ def quotes(
 
     Example: qualcode quotes --from out --code litigation --by country --limit 3 --format md
     """
-    from qualcode.analysis.frequencies import HIGHLIGHTS
+    from qualcode.analysis.quotes import HIGHLIGHTS
     from qualcode.analysis.quotes import quotes as find_quotes
     from qualcode.cli.render import console, err_console
     from qualcode.exchange.tabular import format_for, quotes_markdown, write_text
@@ -441,7 +337,7 @@ def _print_quotes(console, found: pd.DataFrame) -> None:
     from rich.text import Text
 
     from qualcode import models as m
-    from qualcode.analysis.frequencies import HIGHLIGHTS
+    from qualcode.analysis.quotes import HIGHLIGHTS
     from qualcode.exchange.tabular import attribution
 
     if found.empty:

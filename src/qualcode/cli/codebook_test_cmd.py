@@ -42,8 +42,9 @@ def test(
     With --text, show which codes fire on one text, each with its pattern id, YAML line and the
     matched words, and the tokens with the lemmas the patterns see.
 
-    Examples: qualcode codebook test codebooks/cso_dilemmas.yaml --gold benchmarks/gold/gold.jsonl --split dev --baseline keywords --show misses
-    | qualcode codebook test codebooks/cso_dilemmas.yaml --text "Abbiamo fatto ricorso al TAR" --language it
+    Example: qualcode codebook test codebooks/cso_dilemmas.yaml --gold gold.jsonl --split dev --show misses
+
+    Example: qualcode codebook test codebooks/cso_dilemmas.yaml --text "Abbiamo fatto ricorso al TAR"
     """
     from qualcode.cli import codebook_test_render as render
     from qualcode.codebook import load_codebook
@@ -52,8 +53,8 @@ def test(
     book = load_codebook(codebook)
     if (gold is None) == (text is None):
         raise GoldError("give either --gold FILE (labelled passages) or --text TEXT (one text)")
-    if text is not None:
-        render.explain(book, sys.stdin.read() if text == "-" else text, language)
+    if gold is None:  # so --text was given
+        render.explain(book, sys.stdin.read() if text == "-" else str(text), language)
         return
     _check_choice("--show", show, ("misses", "false-positives", "all"))
     _check_choice("--format", fmt, ("json", "csv", "md"))

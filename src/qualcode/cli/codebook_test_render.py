@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from rich.markup import escape
 from rich.table import Table
 
 from qualcode.cli.render import console, err_console
-
-
-def _fmt(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+from qualcode.numbers import format_number
 
 
 def measure(book, gold: Path, *, split, baseline, show, fmt, output) -> None:
@@ -71,13 +65,13 @@ def _score_tables(result, where: str) -> None:
         style = "bold" if row[CODE] in (MACRO_ROW, MICRO_ROW) else None
         cells = [
             escape(str(row[CODE])),
-            _fmt(row["precision"]),
-            _fmt(row["recall"]),
-            _fmt(row[F1]),
+            _fmt_number(row["precision"]),
+            _fmt_number(row["recall"]),
+            _fmt_number(row[F1]),
             str(int(row["support"])),
         ]
         if base is not None:
-            cells.append(_fmt(base.loc[row[CODE], F1]))
+            cells.append(_fmt_number(base.loc[row[CODE], F1]))
         table.add_row(*cells, style=style)
     console.print(table)
     per_language = Table(title="Per language (macro)", header_style="bold")
@@ -87,16 +81,16 @@ def _score_tables(result, where: str) -> None:
     for row in by[by[CODE] == MACRO_ROW].to_dict("records"):
         per_language.add_row(
             escape(str(row[LANGUAGE])),
-            _fmt(row["precision"]),
-            _fmt(row["recall"]),
-            _fmt(row[F1]),
+            _fmt_number(row["precision"]),
+            _fmt_number(row["recall"]),
+            _fmt_number(row[F1]),
             str(int(row["support"])),
         )
     console.print(per_language)
     rate = result.scores.no_code_rate
-    line = f"No-code passages given a code: {_fmt(rate)} of {result.scores.n_no_code}"
+    line = f"No-code passages given a code: {_fmt_number(rate)} of {result.scores.n_no_code}"
     if result.baseline is not None:
-        line += f" (baseline {_fmt(result.baseline.no_code_rate)})"
+        line += f" (baseline {_fmt_number(result.baseline.no_code_rate)})"
     console.print(line, highlight=False)
 
 
@@ -150,7 +144,8 @@ def explain(book, text: str, language: str | None) -> None:
         console.print("No code fires on this text.", highlight=False)
     for hit in found.hits:
         console.print(
-            f"  {escape(hit.code)}: pattern {escape(hit.pattern_id)} ({source}:{hit.line}) matched “{escape(hit.words)}”",
+            f"  {escape(hit.code)}: pattern {escape(hit.pattern_id)} ({source}:{hit.line}) "
+            f"matched “{escape(hit.words)}”",
             highlight=False,
         )
     table = Table(
@@ -158,6 +153,10 @@ def explain(book, text: str, language: str | None) -> None:
     )
     for name in ("#", "token", "lower", "lemma"):
         table.add_column(name)
-    for row in found.tokens.itertuples(index=False):
-        table.add_row(str(row.i), escape(row.token), escape(row.lower), escape(row.lemma))
+    for row in found.tokens:
+        table.add_row(str(row.i), escape(row.text), escape(row.lower), escape(row.lemma))
     console.print(table)
+
+
+def _fmt_number(value: object) -> str:
+    return format_number(value, 3, missing="–")

@@ -38,7 +38,11 @@ def explain(
             highlight=False,
         )
     for row in found.decisions.to_dict("records"):
-        note = f' note "{escape(str(row["note"]))}"' if pd.notna(row.get("note")) and row.get("note") else ""
+        note = (
+            f' note "{escape(str(row["note"]))}"'
+            if pd.notna(row.get("note")) and row.get("note")
+            else ""
+        )
         console.print(
             f"  {escape(str(row['action']))} {escape(str(row['code']))} by {escape(str(row['coder']))}"
             f"{note} ({escape(str(row.get('file')))}:{row.get('line')}, {escape(str(row.get('status')))})",

@@ -1,6 +1,6 @@
 """`qualcode export qdpx|qdc` and `qualcode import qdpx|qdc`: exchange with other QDA tools.
 
-Thin wrappers over `qualcode.exchange.refi` (export) and `qualcode.exchange.refi_import` (import);
+Thin wrappers over `qualcode.exchange.refi_project` and `refi` (export) and `refi_import` (import);
 see docs/exchange.md.
 """
 
@@ -51,7 +51,7 @@ def export_qdpx(
     Example: qualcode export qdpx --from out/ -o project.qdpx
     """
     from qualcode.cli.render import console, print_warning
-    from qualcode.exchange.refi import export_qdpx as run
+    from qualcode.exchange.refi_project import export_qdpx as run
 
     with redacted_folder(from_, pseudonymise, key_file) as folder:
         report = run(folder, output, name=name or from_.name, offsets=offsets)

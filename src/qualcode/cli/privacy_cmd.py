@@ -60,7 +60,7 @@ def pseudonymise(
       qualcode pseudonymise --from out/ --identifiers identifiers.yaml -o out_pseudo/
       qualcode pseudonymise --check pseudo/ --identifiers identifiers.yaml
     """
-    from qualcode.privacy.pseudonymise import Identifiers, PseudonymiseError, load_identifiers
+    from qualcode.privacy.identifiers import Identifiers, PseudonymiseError, load_identifiers
 
     ids = load_identifiers(identifiers) if identifiers is not None else None
     if check:
@@ -74,8 +74,9 @@ def pseudonymise(
     if bool(inputs) == (from_ is not None):
         raise PseudonymiseError("give either transcripts or --from OUTPUT_FOLDER, not both")
     from qualcode.cli.render import console, print_warning
-    from qualcode.privacy.files import pseudonymise_output, pseudonymise_transcripts
-    from qualcode.privacy.pseudonymise import load_key
+    from qualcode.privacy.files import pseudonymise_transcripts
+    from qualcode.privacy.key import load_key
+    from qualcode.privacy.output_copy import pseudonymise_output
 
     key = load_key(key_file)
     if key.created and not quiet:

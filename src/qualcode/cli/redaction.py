@@ -34,8 +34,9 @@ def redacted_folder(folder: Path, identifiers: Path | None, key_file: Path) -> I
     if identifiers is None:
         yield folder
         return
-    from qualcode.privacy.files import pseudonymise_output
-    from qualcode.privacy.pseudonymise import load_identifiers, load_key
+    from qualcode.privacy.identifiers import load_identifiers
+    from qualcode.privacy.key import load_key
+    from qualcode.privacy.output_copy import pseudonymise_output
 
     ids = load_identifiers(identifiers)
     key = load_key(key_file)

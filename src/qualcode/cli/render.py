@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+from qualcode.numbers import format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -14,6 +17,8 @@ if TYPE_CHECKING:
 console = Console()
 MAX_WARNINGS_SHOWN = 10
 err_console = Console(stderr=True)
+# --format values that can go to the terminal (the others write binary files).
+TEXT_FORMATS = ("csv", "md", "json")
 
 
 def print_error(exc: QualcodeError) -> None:
@@ -51,16 +56,35 @@ def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = Tr
         numeric = frame[col].dtype.kind in "iuf"
         table.add_column(name, justify="right" if numeric else "left", no_wrap=i == 0)
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(format_number(v) for v in row))
     return table
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "–"
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-    return "" if value is None else str(value)
+def write_tables_or_text(
+    tables: dict[str, pd.DataFrame], fmt: str | None, output: Path | None
+) -> bool:
+    """The -o / --format of the table commands: write the tables to `output` (format from `fmt`
+    or the suffix), or print them as text for --format csv|md|json without -o.
+
+    Returns False when neither was asked for (the caller then shows its own terminal table).
+    Raises ExportError for a binary format without -o, or a file that cannot be written.
+    """
+    import typer
+
+    from qualcode.exchange.tabular import format_for, tables_text, write_tables
+
+    if output is not None:
+        for path in write_tables(tables, output, format_for(output, fmt)):
+            err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+        return True
+    if fmt is None:
+        return False
+    if fmt not in TEXT_FORMATS:
+        from qualcode.errors import ExportError
+
+        raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
+    typer.echo(tables_text(tables, fmt), nl=False)
+    return True
 
 
 def print_summary(

@@ -4,29 +4,21 @@ and build the `Codebook`."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from qualcode.codebook.patterns import Collector, language_supported, parse_patterns
 from qualcode.codebook.schema import (
     CODE_KEYS,
-    MATCH_MODES,
     MAX_CODEBOOK_VALUES,
-    PATTERN_ID_OK,
-    PATTERN_KEYS,
-    PATTERN_KINDS,
-    SCOPES,
     TOP_KEYS,
-    UNSUPPORTED_TOKEN_ATTRS,
-    WILDCARD,
     Code,
     Codebook,
     Example,
-    Pattern,
 )
 from qualcode.codebook.yamllines import line_of, yaml_with_lines
-from qualcode.errors import CodebookError, Problem
+from qualcode.errors import CodebookError
 
 
 def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:
@@ -45,16 +37,7 @@ def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:
 # --- validation ------------------------------------------------------------------------------
 
 
-class _Collector:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None) -> None:
-        self.problems.append(Problem(message, str(self.path), line))
-
-
-def _text_field(raw: dict, key: str, where: str, out: _Collector) -> str:
+def _text_field(raw: dict, key: str, where: str, out: Collector) -> str:
     value = raw.get(key)
     if value is None:
         return ""
@@ -64,147 +47,7 @@ def _text_field(raw: dict, key: str, where: str, out: _Collector) -> str:
     return str(value).strip()
 
 
-def _parse_pattern(
-    item: Any, code: str, lang: str, index: int, line: int | None, exclusion: bool, out: _Collector
-) -> Pattern | None:
-    where = f"code '{code}', {'exclude_patterns' if exclusion else 'patterns'}.{lang}[{index}]"
-    if isinstance(item, str):
-        item = {"phrase": item}
-    if not isinstance(item, dict):
-        out.add(
-            f"{where}: a pattern is a phrase string or a mapping with phrase/tokens/regex", line
-        )
-        return None
-    unknown = [str(k) for k in sorted(set(item) - PATTERN_KEYS, key=str)]
-    if unknown:
-        out.add(
-            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(PATTERN_KEYS))})",
-            line,
-        )
-    kinds = [k for k in PATTERN_KINDS if k in item]
-    if len(kinds) != 1:
-        out.add(f"{where}: give exactly one of phrase, tokens, regex", line)
-        return None
-    kind = kinds[0]
-    value = item[kind]
-    match = str(item.get("match", "lemma"))
-    scope = str(item.get("scope", "overlap"))
-    pid = _pattern_id(item, code, lang, kind, exclusion, where, line, out)
-    if match not in MATCH_MODES:
-        out.add(f"{where}: match must be one of {', '.join(MATCH_MODES)}, not '{match}'", line)
-    if scope not in SCOPES:
-        out.add(f"{where}: scope must be one of {', '.join(SCOPES)}, not '{scope}'", line)
-    if "scope" in item and not exclusion:
-        out.add(f"{where}: scope applies to exclude_patterns only", line)
-    if kind == "phrase":
-        if not isinstance(value, str) or not value.strip():
-            out.add(f"{where}: phrase must be non-empty text", line)
-            return None
-        words = value.split()
-        if all(w == WILDCARD for w in words):
-            out.add(f"{where}: phrase cannot be only wildcards", line)
-            return None
-        if words[0] == WILDCARD or words[-1] == WILDCARD:
-            out.add(f"{where}: a wildcard '*' must stand between two words", line)
-            return None
-        value = " ".join(words)
-    elif kind == "regex":
-        if not isinstance(value, str) or not value:
-            out.add(f"{where}: regex must be non-empty text", line)
-            return None
-        try:
-            compiled = re.compile(value, re.IGNORECASE)
-        except (re.error, OverflowError, RecursionError) as exc:  # "a{99999999999}"
-            out.add(f"{where}: invalid regex: {exc}", line)
-            return None
-        if compiled.match(""):
-            out.add(f"{where}: regex matches the empty string", line)
-            return None
-    else:
-        if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
-            out.add(f"{where}: tokens must be a non-empty list of token mappings", line)
-            return None
-        bad = sorted({str(k) for t in value for k in t} & UNSUPPORTED_TOKEN_ATTRS)
-        if bad:
-            out.add(
-                f"{where}: {', '.join(bad)} need a trained pipeline; blank pipelines have none "
-                "(use LEMMA, LOWER, ORTH, TEXT, IS_*, LIKE_*, REGEX)",
-                line,
-            )
-            return None
-        value = [dict(t) for t in value]
-    return Pattern(pid, code, lang, kind, value, match, exclusion, scope, line)
-
-
-def _pattern_id(
-    item: dict, code: str, lang: str, kind: str, exclusion: bool, where: str, line, out: _Collector
-) -> str:
-    """`code:lang:ID` with the pattern's own `id:`, else with a hash of its content.
-
-    Never its position: inserting or moving a pattern changes no other pattern's id, so codings,
-    decisions and reports that name a pattern keep naming the same one.
-    """
-    if "id" in item:
-        given = str(item["id"])
-        if not PATTERN_ID_OK.fullmatch(given):
-            out.add(f"{where}: id '{given}' may hold only letters, digits, '.', '_' and '-'", line)
-        return f"{code}:{lang}:{given}"
-    content = [kind, item[kind], str(item.get("match", "lemma")), str(item.get("scope", ""))]
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-    ).hexdigest()[:8]
-    return f"{code}:{lang}:{'x' if exclusion else ''}{digest}"
-
-
-def _parse_patterns(
-    raw: Any, code: str, exclusion: bool, key_line: int | None, out: _Collector
-) -> list[Pattern]:
-    where = f"code '{code}', {'exclude_patterns' if exclusion else 'patterns'}"
-    if raw is None:
-        return []
-    if not isinstance(raw, dict):
-        out.add(f"{where}: must map languages (en, it, es, ...) to lists of patterns", key_line)
-        return []
-    patterns = []
-    seen: dict[str, int | None] = {}
-    for lang, items in raw.items():
-        lang_line = line_of(raw, lang)
-        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2,3}", lang):
-            out.add(f"{where}: '{lang}' is not a language code (en, it, es, ...)", lang_line)
-            continue
-        if not language_supported(lang):
-            out.add(f"{where}: language '{lang}' is not supported by spaCy", lang_line)
-            continue
-        if not isinstance(items, list):
-            out.add(f"{where}.{lang}: must be a list of patterns", lang_line)
-            continue
-        lines = getattr(items, "item_lines", [lang_line] * len(items))
-        for i, item in enumerate(items, start=1):
-            p = _parse_pattern(item, code, lang, i, lines[i - 1], exclusion, out)
-            if p is None:
-                continue
-            if p.id in seen:
-                out.add(
-                    f"{where}.{lang}[{i}]: pattern id {p.id} is already used at line {seen[p.id]} "
-                    "(the same pattern twice, or the same id:)",
-                    p.line,
-                )
-                continue
-            seen[p.id] = p.line
-            patterns.append(p)
-    return patterns
-
-
-def language_supported(lang: str) -> bool:
-    """Whether spaCy has a language class for the code `lang` (en, it, es, ...)."""
-    import importlib.util
-
-    return bool(re.fullmatch(r"[a-z]{2,3}", lang)) and (
-        importlib.util.find_spec(f"spacy.lang.{lang}") is not None
-    )
-
-
-def _parse_codebook(data: Any, path: Path, out: _Collector) -> Codebook:
+def _parse_codebook(data: Any, path: Path, out: Collector) -> Codebook:
     if not isinstance(data, dict):
         out.add("a codebook is a mapping with 'codes:' (a list of codes)", 1)
         raise CodebookError(problems=out.problems)
@@ -235,29 +78,7 @@ def _parse_codebook(data: Any, path: Path, out: _Collector) -> Codebook:
             out.add(f"code '{name}' is defined twice (first at line {seen[name]})", line)
             continue
         seen[name] = line
-        examples = _parse_examples(raw, name, "examples", True, out)
-        counterexamples = _parse_examples(raw, name, "counterexamples", False, out)
-        parent = raw.get("parent")
-        code = Code(
-            name=name,
-            parent=str(parent).strip() if parent is not None else None,
-            definition=_text_field(raw, "definition", f"code '{name}'", out),
-            include=_text_field(raw, "include", f"code '{name}'", out),
-            exclude=_text_field(raw, "exclude", f"code '{name}'", out),
-            examples=[e.text for e in examples],
-            counterexamples=[e.text for e in counterexamples],
-            checks=examples + counterexamples,
-            manual=bool(raw.get("manual", False)),
-            color=_text_field(raw, "color", f"code '{name}'", out) or None,
-            patterns=_parse_patterns(
-                raw.get("patterns"), name, False, line_of(raw, "patterns"), out
-            ),
-            exclude_patterns=_parse_patterns(
-                raw.get("exclude_patterns"), name, True, line_of(raw, "exclude_patterns"), out
-            ),
-            line=line,
-        )
-        codes.append(code)
+        codes.append(_parse_code(raw, name, line, out))
     _check_structure(codes, out)
     return Codebook(
         name=str(data.get("name") or path.stem),
@@ -268,8 +89,32 @@ def _parse_codebook(data: Any, path: Path, out: _Collector) -> Codebook:
     )
 
 
+def _parse_code(raw: dict, name: str, line: int | None, out: Collector) -> Code:
+    """One code's fields, every problem collected in `out`."""
+    examples = _parse_examples(raw, name, "examples", True, out)
+    counterexamples = _parse_examples(raw, name, "counterexamples", False, out)
+    parent = raw.get("parent")
+    return Code(
+        name=name,
+        parent=str(parent).strip() if parent is not None else None,
+        definition=_text_field(raw, "definition", f"code '{name}'", out),
+        include=_text_field(raw, "include", f"code '{name}'", out),
+        exclude=_text_field(raw, "exclude", f"code '{name}'", out),
+        examples=[e.text for e in examples],
+        counterexamples=[e.text for e in counterexamples],
+        checks=examples + counterexamples,
+        manual=bool(raw.get("manual", False)),
+        color=_text_field(raw, "color", f"code '{name}'", out) or None,
+        patterns=parse_patterns(raw.get("patterns"), name, False, line_of(raw, "patterns"), out),
+        exclude_patterns=parse_patterns(
+            raw.get("exclude_patterns"), name, True, line_of(raw, "exclude_patterns"), out
+        ),
+        line=line,
+    )
+
+
 def _parse_examples(
-    raw: dict, code: str, key: str, expected: bool, out: _Collector
+    raw: dict, code: str, key: str, expected: bool, out: Collector
 ) -> list[Example]:
     """A code's `examples:` (must get the code) or `counterexamples:` (must not): each a text, or
     a mapping with `text` and `language` (else the language is guessed when they are checked)."""
@@ -304,7 +149,7 @@ def _parse_examples(
     return found
 
 
-def _check_structure(codes: list[Code], out: _Collector) -> None:
+def _check_structure(codes: list[Code], out: Collector) -> None:
     by_name = {c.name: c for c in codes}
     parents = {c.parent for c in codes if c.parent}
     for code in codes:
@@ -332,7 +177,7 @@ def _check_structure(codes: list[Code], out: _Collector) -> None:
             out.add(f"code '{code.name}': exclude_patterns without patterns", code.line)
 
 
-def _check_token_patterns(codebook: Codebook, out: _Collector) -> None:
+def _check_token_patterns(codebook: Codebook, out: Collector) -> None:
     """Compile every token pattern with spaCy's validating Matcher, collecting every error."""
     from spacy.errors import MatchPatternError
     from spacy.matcher import Matcher
@@ -390,7 +235,7 @@ def load_codebook(path: str | Path) -> Codebook:
         raise CodebookError("codebook is not valid UTF-8", file=path, line=line) from None
     if not text.strip():
         raise CodebookError("codebook is empty", file=path)
-    out = _Collector(path)
+    out = Collector(path)
     data = yaml_with_lines(text, path)
     if _yaml_size(data) > MAX_CODEBOOK_VALUES:  # YAML aliases can multiply a few lines
         raise CodebookError(
@@ -410,7 +255,7 @@ def codebook_table(codebook: Codebook):
 
     rows = []
     for code in codebook.codes:
-        counts = {}
+        counts: dict[str, int] = {}
         for p in code.patterns:
             counts[p.language] = counts.get(p.language, 0) + 1
         rows.append(

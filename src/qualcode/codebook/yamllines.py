@@ -14,7 +14,7 @@ class LineDict(dict):
     """A dict that remembers the line of each key (1-based) and its own first line."""
 
     line: int = 0
-    key_lines: dict[str, int]
+    key_lines: dict[Any, int]  # keys may be any YAML scalar (a typo like `1: x` included)
 
 
 class LineList(list):
@@ -43,7 +43,7 @@ def _line_loader(base: type, path: Path) -> type:
     """A loader on `base` whose mappings and lists remember their line numbers."""
     import yaml
 
-    class Loader(base):  # type: ignore[misc,valid-type]
+    class Loader(base):
         pass
 
     def construct_mapping(loader: Loader, node: yaml.MappingNode) -> LineDict:

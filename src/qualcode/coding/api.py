@@ -7,20 +7,19 @@ finished folder into place, so memory stays flat on large corpora.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.codebook.schema import Codebook
+from qualcode.coding.options import CodingOptions, Progress
 from qualcode.transcripts import Transcript
 from qualcode.transcripts.corpus import read_corpus
 
 if TYPE_CHECKING:
     import pandas as pd
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -90,10 +89,7 @@ def code_corpus(
     from qualcode.coding.engine import run_coding
     from qualcode.coding.sinks import MemorySink
 
-    sink, run = run_coding(
-        inputs,
-        codebook,
-        MemorySink,
+    options = CodingOptions(
         language=language,
         unit=unit,
         meta=meta,
@@ -108,6 +104,7 @@ def code_corpus(
         scheduler=scheduler,
         progress=progress,
     )
+    sink, run = run_coding(inputs, codebook, MemorySink, options)
     frames = sink.frames()
     return CodingResult(
         transcripts=frames[m.TRANSCRIPTS_FILE],
@@ -135,7 +132,8 @@ def code_to_folder(
 ) -> dict[str, Any]:
     """Code a corpus straight into an output folder (streamed, atomic); returns run.json's data.
 
-    Takes the same options as `code_corpus`. Tables are written as transcripts are coded; the
+    Takes the same options as `code_corpus` (see `CodingOptions`); an unknown one raises
+    TypeError. Tables are written as transcripts are coded; the
     folder replaces `out` only once complete, so an interrupted run leaves `out` as it was.
     `partitioned` writes segments, codings and transcripts as partitioned Parquet datasets
     (`out/<table>.parquet/part-00000.parquet`, ..., `partition_rows` rows per part) instead of
@@ -145,15 +143,12 @@ def code_to_folder(
     from qualcode.coding.engine import run_coding
     from qualcode.coding.sinks import FolderSink
     from qualcode.errors import QualcodeError
-    from qualcode.output.folder import (
-        build_manifest,
-        layout_record,
-        write_output_folder,
-        write_run_files,
-    )
+    from qualcode.output.atomic import write_output_folder
+    from qualcode.output.folder import build_manifest, layout_record, write_run_files
 
+    coding = CodingOptions(**options)
     if partitioned is None:
-        partitioned = options.get("engine") == "dask"
+        partitioned = coding.engine == "dask"
     if partition_rows < 1:
         raise QualcodeError(f"partition_rows must be 1 or more, not {partition_rows}")
     rows = partition_rows if partitioned else None
@@ -161,7 +156,7 @@ def code_to_folder(
 
     def fill(folder: Path) -> None:
         sink, run = run_coding(
-            inputs, codebook, lambda cols: FolderSink(folder, cols, rows), **options
+            inputs, codebook, lambda cols: FolderSink(folder, cols, rows), coding
         )
         sink.close()
         run.options.update(extra_options or {})

@@ -11,7 +11,7 @@
 3. the sink writes Parquet row groups and CSV as rows arrive (`FolderSink`) or collects
    DataFrames (`MemorySink`), so memory does not grow with the corpus.
 
-The work on one transcript is in `coding.py`; where the jobs run (this process, local worker
+The work on one transcript is in `job.py`; where the jobs run (this process, local worker
 processes, a Dask cluster) in `workers.py`.
 
 The order of transcripts (by id) and of rows within one does not depend on the engine or the
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
-from qualcode.codebook.schema import Codebook, load_codebook
+from qualcode.codebook import Codebook, load_codebook
 from qualcode.coding.job import Job, Settings
+from qualcode.coding.options import CodingOptions
 from qualcode.coding.sinks import RunStats, table_columns
 from qualcode.coding.workers import LocalPool, planned_workers, run_jobs
 from qualcode.errors import QualcodeError
@@ -37,7 +38,6 @@ from qualcode.transcripts.corpus import read_corpus
 if TYPE_CHECKING:
     import pandas as pd
 
-Progress = Callable[[int, int], None]
 ENGINES = ("local", "dask")
 
 
@@ -105,65 +105,48 @@ def run_coding(
     inputs: Sequence[str | Path] | str | Path,
     codebook: Codebook | str | Path,
     sink_factory: Callable[[dict[str, list[str]]], Any],
-    *,
-    language: str = "en",
-    unit: str = "turn",
-    meta: str | Path | None = None,
-    overrides: Sequence[str | Path] = (),
-    interviewer_labels: Sequence[str] = m.DEFAULT_INTERVIEWER_LABELS,
-    code_interviewer: bool = False,
-    strict: bool = False,
-    spacy_model: str | None = None,
-    encoding: str = "utf-8",
-    workers: int = 1,
-    engine: str = "local",
-    scheduler: str | None = None,
-    progress: Progress | None = None,
+    options: CodingOptions,
 ) -> tuple[Any, RunResult]:
-    """Code a corpus into the sink made by `sink_factory(columns)`; returns (sink, result)."""
+    """Code a corpus into the sink made by `sink_factory(columns)`; returns (sink, result).
+
+    Raises QualcodeError for an unknown unit or engine, and whatever reading the inputs raises.
+    """
     import pandas as pd
 
     from qualcode.decisions.ledger import read_overrides
 
-    if unit not in m.UNITS:
-        raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
-    if engine not in ENGINES:
-        raise QualcodeError(f"engine must be one of {', '.join(ENGINES)}, not '{engine}'")
+    if options.unit not in m.UNITS:
+        raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{options.unit}'")
+    if options.engine not in ENGINES:
+        raise QualcodeError(f"engine must be one of {', '.join(ENGINES)}, not '{options.engine}'")
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     decisions = (
-        read_overrides(overrides)
-        if overrides
+        read_overrides(options.overrides)
+        if options.overrides
         else pd.DataFrame(columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
     )
     settings = Settings(
-        book, unit, code_interviewer, spacy_model, language, tuple(interviewer_labels), encoding
+        book,
+        options.unit,
+        options.code_interviewer,
+        options.spacy_model,
+        options.language,
+        tuple(options.interviewer_labels),
+        options.encoding,
     )
-    execution = Execution(workers, engine, scheduler, progress)
-    if engine == "local":
+    pool = None
+    if options.engine == "local":
         files = _count_files(inputs)
-        planned = planned_workers(files, workers)
+        planned = planned_workers(files, options.workers)
         if planned > 1 and files > 1:
-            execution.pool = LocalPool(planned, settings)  # workers get ready during the scan
+            pool = LocalPool(planned, settings)  # workers get ready during the scan
     try:
-        return _code_scanned(
-            inputs, settings, decisions, sink_factory, meta=meta, strict=strict, run=execution
-        )
+        return _code_scanned(inputs, settings, decisions, sink_factory, options, pool)
     finally:
-        if execution.pool is not None:
-            execution.pool.close()
-
-
-@dataclass
-class Execution:
-    """Where and how the jobs of a run are executed, and who hears of progress."""
-
-    workers: int
-    engine: str
-    scheduler: str | None
-    progress: Progress | None
-    pool: LocalPool | None = None
+        if pool is not None:
+            pool.close()
 
 
 def _count_files(inputs: Sequence[str | Path]) -> int:
@@ -180,10 +163,8 @@ def _code_scanned(
     settings: Settings,
     decisions: pd.DataFrame,
     sink_factory: Callable[[dict[str, list[str]]], Any],
-    *,
-    meta: str | Path | None,
-    strict: bool,
-    run: Execution,
+    options: CodingOptions,
+    pool: LocalPool | None,
 ) -> tuple[Any, RunResult]:
     from qualcode.decisions.ledger import OverrideLedger
 
@@ -191,7 +172,7 @@ def _code_scanned(
     scan = scan_transcripts(
         inputs,
         language=settings.default_language,
-        meta=meta,
+        meta=options.meta,
         interviewer_labels=settings.interviewer_labels,
         encoding=settings.encoding,
     )
@@ -204,15 +185,7 @@ def _code_scanned(
     ]
     stats = RunStats(codes=book.code_order())
     try:
-        return sink, _stream(
-            scan,
-            settings,
-            sink,
-            ledger,
-            stats,
-            strict,
-            run,
-        )
+        return sink, _stream(scan, settings, sink, ledger, stats, options, pool)
     except BaseException:
         abort = getattr(sink, "abort", None)
         if abort is not None:
@@ -226,18 +199,18 @@ def _stream(
     sink: Any,
     ledger: Any,
     stats: RunStats,
-    strict: bool,
-    run: Execution,
+    options: CodingOptions,
+    pool: LocalPool | None,
 ) -> RunResult:
     uncoded: dict[str, int] = {}
     total = len(scan.jobs)
     jobs = run_jobs(
         scan.jobs,
         settings,
-        workers=run.workers,
-        engine=run.engine,
-        scheduler=run.scheduler,
-        pool=run.pool,
+        workers=options.workers,
+        engine=options.engine,
+        scheduler=options.scheduler,
+        pool=pool,
     )
     for done, finished in enumerate(jobs, start=1):
         if finished.uncoded_language is not None:
@@ -248,9 +221,9 @@ def _stream(
         sink.add(m.SEGMENTS_FILE, finished.segments)
         sink.add(m.CODINGS_FILE, finished.codings)
         sink.add(m.TRANSCRIPTS_FILE, [finished.transcript])
-        if run.progress is not None:
-            run.progress(done, total)
-    decisions_out, override_warnings = ledger.finish(strict=strict)
+        if options.progress is not None:
+            options.progress(done, total)
+    decisions_out, override_warnings = ledger.finish(strict=options.strict)
     warnings = list(scan.warnings)
     for lang, count in sorted(uncoded.items()):
         warnings.append(
@@ -260,7 +233,7 @@ def _stream(
     decisions_out = decisions_out.astype(
         {c: "string" for c in [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.STATUS]}
     ).astype({m.OVERRIDE_LINE: "int64"})
-    options = {
+    recorded = {  # the options run.json records
         "unit": settings.unit,
         "language": settings.default_language,
         "code_interviewer": settings.code_interviewer,
@@ -271,5 +244,5 @@ def _stream(
         summary=stats.summary(decisions_out, scan.missing_metadata, warnings),
         warnings=warnings,
         missing_metadata=scan.missing_metadata,
-        options=options,
+        options=recorded,
     )

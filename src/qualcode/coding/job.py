@@ -16,7 +16,7 @@ from qualcode.codebook.schema import Codebook
 from qualcode.decisions.ledger import Decision, Outcome, decide
 from qualcode.errors import QualcodeError, TranscriptError
 from qualcode.matching.locate import merge_spans
-from qualcode.transcripts import read_transcript, segment_transcript
+from qualcode.transcripts import SegmentRecord, read_transcript, segment_transcript
 
 
 @dataclass(frozen=True)
@@ -120,23 +120,7 @@ def code_job(job: Job, settings: Settings) -> Coded:
         m.ROLE: transcript.metadata.get(m.ROLE),
         **{k: v for k, v in transcript.metadata.items() if k not in (m.COUNTRY, m.ROLE)},
     }
-    segments = [
-        {
-            **base,
-            m.SEGMENT_ID: r.segment_id,
-            m.UNIT: r.unit,
-            m.SEGMENT_INDEX: r.index,
-            m.SPEAKER: r.speaker,
-            m.IS_INTERVIEWER: r.is_interviewer,
-            m.START: r.start,
-            m.END: r.end,
-            m.N_WORDS: r.n_words,
-            m.START_TIME: r.start_time,
-            m.END_TIME: r.end_time,
-            m.TEXT: r.text,
-        }
-        for r in records
-    ]
+    segments = [_segment_row(r, base) for r in records]
     transcript_row = {
         **base,
         m.SOURCE_FILE: transcript.source_file,
@@ -153,6 +137,24 @@ def code_job(job: Job, settings: Settings) -> Coded:
         for record, found in zip(to_code, matches, strict=True):
             codings.extend(_auto_rows(record, found, base, parents))
     return Coded(transcript_row, segments, codings)
+
+
+def _segment_row(record: SegmentRecord, base: dict[str, Any]) -> dict[str, Any]:
+    """A segment's row: the transcript's columns (`base`), then the segment's own."""
+    return {
+        **base,
+        m.SEGMENT_ID: record.segment_id,
+        m.UNIT: record.unit,
+        m.SEGMENT_INDEX: record.index,
+        m.SPEAKER: record.speaker,
+        m.IS_INTERVIEWER: record.is_interviewer,
+        m.START: record.start,
+        m.END: record.end,
+        m.N_WORDS: record.n_words,
+        m.START_TIME: record.start_time,
+        m.END_TIME: record.end_time,
+        m.TEXT: record.text,
+    }
 
 
 def _auto_rows(record, matches, base: dict[str, Any], parents: dict[str, str | None]) -> list[dict]:

@@ -110,6 +110,7 @@ class _ParquetOut:
 
     def write(self, table, row_group: int) -> None:
         if self.partition_rows is None:
+            assert self.writer is not None  # a single file is opened in __init__
             self.writer.write_table(table, row_group_size=row_group)
             return
         offset = 0
@@ -264,8 +265,8 @@ class RunStats:
     def _with_ancestors(self, code: str) -> list[str]:
         parents = dict(self.codes)
         chain = [code]
-        while parents.get(chain[-1]) is not None and len(chain) <= len(parents):
-            chain.append(parents[chain[-1]])
+        while (parent := parents.get(chain[-1])) is not None and len(chain) <= len(parents):
+            chain.append(parent)
         return chain
 
     def _tree_order(self) -> list[tuple[str, str | None]]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.csvrows import CODER_OK, data_rows
@@ -86,8 +86,9 @@ def read_override_file(path: Path) -> tuple[list[dict], list[Problem]]:
         return [], [
             Problem(f"{'; '.join(parts)} (expected: {', '.join(m.OVERRIDE_COLUMNS)})", name, 1)
         ]
-    rows = []
-    for line, row in data_rows(reader, header, name, problems):
+    rows: list[dict[str, Any]] = []
+    for line, fields in data_rows(reader, header, name, problems):
+        row: dict[str, Any] = fields  # gains the line number (an int) below
         for column in m.OVERRIDE_COLUMNS:
             row.setdefault(column, "")
         if not row[m.SEGMENT_ID]:

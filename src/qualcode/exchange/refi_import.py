@@ -1,5 +1,8 @@
 """REFI-QDA import: a `.qdpx` project as a qualcode output folder, a `.qdc` as a codebook YAML.
 
+The codes are converted by `refi_codebook`, the codings by `refi_codings`; here the sources
+become transcripts, and everything is coded and written as `qualcode code` would.
+
 `import_qdpx` turns a project exported by NVivo, ATLAS.ti, MAXQDA, QualCoder (or qualcode) into
 a normal output folder, so ``qualcode freq``, ``matrix`` and ``agree --from`` work on it:
 
@@ -32,26 +35,17 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.errors import ExportError, Problem, QualcodeError
-from qualcode.exchange.refi import DETAIL_COLUMNS, EXAMPLES_HEADING, INTERVIEWER_VARIABLE
-from qualcode.exchange.refi_read import (
-    DEFAULT_CONVENTION,
-    SKIP_CASE_CODING,
-    SKIP_MISSING_CODE,
-    RefiCode,
-    RefiProject,
-    read_qdc,
-    read_qdpx,
-)
-from qualcode.output.folder import atomic_write_file
+from qualcode.exchange.refi import INTERVIEWER_VARIABLE
+from qualcode.exchange.refi_codebook import code_names, codebook_data, codebook_yaml
+from qualcode.exchange.refi_codings import coding_rows, codings_table, overrides_table
+from qualcode.exchange.refi_read import DEFAULT_CONVENTION, RefiProject, read_qdc, read_qdpx
+from qualcode.output.atomic import atomic_write_file
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SKIP_OUTSIDE = "codings of text outside every segment (labels, blank lines)"
-SKIP_DETAILS_MISFIT = (
-    "qualcode match details that do not fit their coding row (selection split across segments "
-    "or merged with another, or match spans outside it)"
-)
+    from qualcode.coding.api import CodingResult
+
 IMPORTED_CODER = "imported"
 _LANGUAGE_NAMES = {
     "english": "en",
@@ -69,7 +63,6 @@ _RESERVED = {
     m.START, m.END, m.TEXT, m.N_WORDS, m.START_TIME, m.END_TIME, m.SOURCE_FILE, m.CODE,
     m.PARENT, m.SOURCE, m.CODER, m.MATCHED_TEXT, m.PATTERN_ID, m.MATCH_SPANS, m.NOTE, "id",
 }  # fmt: skip
-_SECTION = re.compile(r"^(Include|Exclude|Examples):[ \t]*\n?", re.MULTILINE)
 _UNIT_HINT = re.compile(r"with unit '(turn|paragraph|sentence)'")
 
 
@@ -91,89 +84,16 @@ class RefiImport:
 # --- codebook ----------------------------------------------------------------------------------
 
 
-def parse_description(text: str) -> dict[str, Any]:
-    """Definition, include, exclude and examples from a REFI code description.
-
-    Reads back the sections `refi.code_description` writes; any other description is the
-    definition.
-    """
-    found: dict[str, Any] = {"definition": text.strip()}
-    marks = list(_SECTION.finditer(text))
-    if not marks or any(mk.start() and text[mk.start() - 2 : mk.start()] != "\n\n" for mk in marks):
-        return found
-    found["definition"] = text[: marks[0].start()].strip()
-    for i, mark in enumerate(marks):
-        stop = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        body = text[mark.end() : stop].strip()
-        if mark.group(1) == EXAMPLES_HEADING:
-            found["examples"] = [
-                line.strip()[2:].strip() for line in body.splitlines() if line.strip()[:2] == "- "
-            ]
-        else:
-            found[mark.group(1).lower()] = body
-    return found
-
-
-def codebook_data(codes: Sequence[RefiCode], name: str, description: str = "") -> dict[str, Any]:
-    """A qualcode codebook (as YAML-ready data) from REFI codes; every code ``manual: true``.
-
-    Names are made unique (``Other (Parent)``) and empty names replaced, so it validates.
-    """
-    by_guid = {c.guid: c for c in codes}
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for code in codes:
-        base = code.name or f"code-{code.guid[:8]}"
-        candidate = base
-        if candidate in taken and code.parent in by_guid:
-            candidate = f"{base} ({by_guid[code.parent].name or 'untitled'})"
-        number = 2
-        while candidate in taken:
-            candidate, number = f"{base} ({number})", number + 1
-        taken.add(candidate)
-        names[code.guid] = candidate
-    entries = []
-    for code in codes:
-        entry: dict[str, Any] = {"name": names[code.guid]}
-        if code.parent in names:
-            entry["parent"] = names[code.parent]
-        parsed = parse_description(code.description) if code.description else {}
-        for key in ("definition", "include", "exclude", "examples"):
-            if parsed.get(key):
-                entry[key] = parsed[key]
-        if code.color:
-            entry["color"] = code.color
-        entry["manual"] = True
-        entries.append(entry)
-    data: dict[str, Any] = {"name": name, "version": ""}
-    if description:
-        data["description"] = description
-    data["codes"] = entries
-    return data
-
-
-def code_names(codes: Sequence[RefiCode]) -> dict[str, str]:
-    """GUID -> the unique name `codebook_data` gives each code."""
-    data = codebook_data(codes, "x")
-    return {c.guid: e["name"] for c, e in zip(codes, data["codes"], strict=True)}
-
-
-def _yaml_text(data: dict[str, Any]) -> str:
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-
-
 def import_qdc(path: str | Path, out: str | Path) -> int:
     """Convert a REFI-QDA ``.qdc`` codebook into a qualcode codebook YAML, atomically.
 
     Returns the number of codes. Raises ExportError for a file that is not a REFI codebook.
     """
-    from qualcode.codebook.schema import load_codebook
+    from qualcode.codebook import load_codebook
 
     path, out = Path(path), Path(out)
     _, codes = read_qdc(path)
-    text = _yaml_text(codebook_data(codes, path.stem))
+    text = codebook_yaml(codebook_data(codes, path.stem))
     with tempfile.TemporaryDirectory(prefix="qualcode-qdc-") as tmp:
         check = Path(tmp) / "codebook.yaml"
         check.write_text(text, encoding="utf-8")
@@ -252,198 +172,6 @@ def _coders(project: RefiProject) -> dict[str | None, str]:
     return names
 
 
-def _coding_rows(
-    project: RefiProject,
-    ids: list[str],
-    segments: pd.DataFrame,
-    codes: dict[str, str],
-    coders: dict[str | None, str],
-    skipped: dict[str, int],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(coding passages per segment, one decision per human coding) from the project."""
-    import bisect
-
-    from qualcode.matching.locate import merge_spans
-
-    by_transcript = {t: g.sort_values(m.START) for t, g in segments.groupby(m.TRANSCRIPT_ID)}
-    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for source, tid in zip(project.sources, ids, strict=True):
-        segs = by_transcript.get(tid)
-        if segs is None:
-            continue
-        starts, ends = segs[m.START].tolist(), segs[m.END].tolist()
-        seg_ids = segs[m.SEGMENT_ID].tolist()
-        for coding in source.codings:
-            code = codes.get(coding.code)
-            if code is None:
-                # NVivo codes cases as if they were codes: recognise and count those apart.
-                reason = (
-                    SKIP_CASE_CODING if coding.code in project.case_guids else SKIP_MISSING_CODE
-                )
-                skipped[reason] = skipped.get(reason, 0) + 1
-                continue
-            coder = coders.get(coding.user) or coders[None]
-            first = bisect.bisect_right(ends, coding.start)
-            hit = False
-            for i in range(first, len(starts)):
-                if starts[i] >= coding.end:
-                    break
-                lo, hi = max(starts[i], coding.start), min(ends[i], coding.end)
-                if lo >= hi:
-                    continue
-                hit = True
-                key = (seg_ids[i], code, coder)
-                row = merged.setdefault(
-                    key,
-                    {"transcript": tid, "spans": [], "notes": [], "created": None, "details": []},
-                )
-                row["spans"].append((lo, hi))
-                if coding.details is not None:
-                    clipped = (lo, hi) != (coding.start, coding.end)
-                    row["details"].append((coding.details, clipped))
-                if coding.note and coding.note not in row["notes"]:
-                    row["notes"].append(coding.note)
-                row["created"] = max(
-                    filter(None, (row["created"], _iso(coding.created))), default=None
-                )
-            if not hit:
-                skipped[SKIP_OUTSIDE] = skipped.get(SKIP_OUTSIDE, 0) + 1
-    rows, decisions = [], []
-    for (segment_id, code, coder), info in merged.items():
-        spans = merge_spans(info["spans"])
-        note = " | ".join(info["notes"]) or None
-        row = {
-            m.SEGMENT_ID: segment_id,
-            m.CODE: code,
-            m.CODER: coder,
-            m.SOURCE: m.SOURCE_AUTO if coder == m.AUTO_CODER else m.SOURCE_MANUAL,
-            m.START: spans[0][0],
-            m.END: spans[-1][1],
-            m.MATCH_SPANS: ";".join(f"{s}-{e}" for s, e in spans) if len(spans) > 1 else None,
-            m.NOTE: note if coder == m.AUTO_CODER else note or "",
-        }
-        if info["details"]:
-            details = _fitting_details(info)
-            if details is not None:
-                row.update({c: details.get(c) for c in DETAIL_COLUMNS})
-            else:
-                skipped[SKIP_DETAILS_MISFIT] = skipped.get(SKIP_DETAILS_MISFIT, 0) + 1
-        rows.append(row)
-        if coder != m.AUTO_CODER:
-            decisions.append(
-                {
-                    m.SEGMENT_ID: segment_id,
-                    m.CODE: code,
-                    m.ACTION: m.ACTION_ADD,
-                    m.CODER: coder,
-                    m.NOTE: note or "",
-                    m.TIMESTAMP: info["created"] or "",
-                    m.OVERRIDE_FILE: project.path.name,
-                    m.OVERRIDE_LINE: len(decisions) + 1,
-                }
-            )
-    return rows, decisions
-
-
-def _fitting_details(info: dict[str, Any]) -> dict[str, str] | None:
-    """The match details of a merged row when they describe it: the row is exactly one whole
-    selection (not clipped to a segment, not merged with another) and its match spans lie
-    inside it. None otherwise."""
-    if len(info["spans"]) != 1 or len(info["details"]) != 1:
-        return None
-    details, clipped = info["details"][0]
-    if clipped:
-        return None
-    (lo, hi), spans = info["spans"][0], details.get(m.MATCH_SPANS)
-    for span in spans.split(";") if spans else ():
-        start, end = (int(x) for x in span.split("-"))
-        if not lo <= start < end <= hi:
-            return None
-    return details
-
-
-def _iso(value: str | None) -> str | None:
-    """An xsd:dateTime as qualcode's ISO 8601 time stamp (UTC when no zone), or None."""
-    from datetime import datetime, timezone
-
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.isoformat()
-
-
-def _meta_columns(segments: pd.DataFrame) -> list[str]:
-    standard = {*m.SEGMENT_COLUMNS, m.START_TIME, m.END_TIME, m.TEXT}
-    return [c for c in segments.columns if c not in standard]
-
-
-def _codings_table(
-    rows: list[dict[str, Any]], segments: pd.DataFrame, order: list[str], parents: dict
-) -> pd.DataFrame:
-    """Coding rows with their segment's columns, in the shape and order `qualcode code` writes."""
-    from qualcode.coding.sinks import table_from_rows
-
-    columns = [*m.CODING_COLUMNS, *_meta_columns(segments)]
-    keep = [c for c in columns if c in segments.columns and c != m.TEXT]
-    by_segment = {r[m.SEGMENT_ID]: r for r in segments[[*keep, m.SEGMENT_INDEX]].to_dict("records")}
-    rank = {name: i for i, name in enumerate(order)}
-    full = []
-    for row in rows:
-        segment = by_segment[row[m.SEGMENT_ID]]
-        full.append(
-            {
-                **{c: segment[c] for c in keep},
-                **row,
-                m.PARENT: parents.get(row[m.CODE]),
-                m.MATCHED_TEXT: row.get(m.MATCHED_TEXT),
-                m.PATTERN_ID: row.get(m.PATTERN_ID),
-            }
-        )
-    full.sort(
-        key=lambda r: (
-            r[m.TRANSCRIPT_ID],
-            by_segment[r[m.SEGMENT_ID]][m.SEGMENT_INDEX],
-            rank.get(r[m.CODE], len(rank)),
-            r[m.SOURCE] != m.SOURCE_AUTO,
-            r[m.CODER],
-            r[m.START],
-        )
-    )
-    full = [{c: _plain(r.get(c)) for c in columns} for r in full]
-    return table_from_rows(full, columns).to_pandas()
-
-
-def _plain(value: Any) -> Any:
-    """None for pandas' missing values, so Arrow accepts the row."""
-    import pandas as pd
-
-    return None if not isinstance(value, (list, dict)) and pd.isna(value) else value
-
-
-def _overrides_table(decisions: list[dict[str, Any]]) -> pd.DataFrame:
-    """The overrides table: one applied `add` per human coding (status as `qualcode code`)."""
-    import pandas as pd
-
-    from qualcode.decisions.ledger import REMOVED_AUTO, STATUS_APPLIED
-
-    columns = [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE]
-    table = pd.DataFrame(decisions, columns=columns)
-    table[m.STATUS] = STATUS_APPLIED
-    table[REMOVED_AUTO] = False
-    return table.astype(
-        {
-            **{c: "string" for c in [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.STATUS]},
-            m.OVERRIDE_LINE: "int64",
-            REMOVED_AUTO: bool,
-        }
-    )
-
-
 def _summary(result: Any, book: Any, warnings: list[str]) -> dict[str, Any]:
     """run.json's summary, counted as `qualcode code` counts it."""
     from qualcode.coding.sinks import RunStats
@@ -467,14 +195,14 @@ def _write_inputs(
 ) -> tuple[Any, Path, dict[str, str]]:
     """The project as qualcode inputs in `tmp`: codebook YAML (loaded and validated) and one
     `.md` transcript per source. Returns (codebook, corpus folder, file -> source name)."""
-    from qualcode.codebook.schema import load_codebook
+    from qualcode.codebook import load_codebook
 
     book_path = tmp / m.CODEBOOK_COPY
     data = codebook_data(project.codes, project.name, f"Imported from {project.path.name}")
     if not data["codes"]:
         placeholder = {"name": "uncoded", "definition": "The project has no codes.", "manual": True}
         data["codes"] = [placeholder]
-    book_path.write_text(_yaml_text(data), encoding="utf-8")
+    book_path.write_text(codebook_yaml(data), encoding="utf-8")
     corpus = tmp / "transcripts"
     corpus.mkdir()
     names: dict[str, str] = {}
@@ -506,7 +234,6 @@ def import_qdpx(
     "auto", "codepoint" or "utf16" (see `refi_read`). Returns counts, skips and warnings.
     Raises ExportError for a file that is not a usable REFI-QDA project (nothing is written).
     """
-    from qualcode.coding.api import code_corpus
     from qualcode.output.folder import write_result
 
     path, out = Path(path), Path(out)
@@ -514,56 +241,17 @@ def import_qdpx(
         raise ExportError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
     project = read_qdpx(path, offsets=offsets)
     skipped = {reason: n for reason, n in project.skipped.items() if n}
-    if not project.sources:
-        detail = "; ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none in the project"
-        raise ExportError(f"no text source to import ({detail})", file=path)
-    hint = _UNIT_HINT.search(project.description) if project.origin.startswith("qualcode") else None
-    unit = unit or (hint.group(1) if hint else "turn")
+    _check_sources(project, skipped)
+    unit = unit or _recorded_unit(project)
     warnings = list(project.warnings)
     ids = _transcript_ids(project)
-    codes = code_names(project.codes)
-    coders = _coders(project)
     with tempfile.TemporaryDirectory(prefix="qualcode-import-") as tmp:
         book, corpus, names = _write_inputs(Path(tmp), project, ids, warnings)
-        try:
-            result = code_corpus(
-                corpus, book, language=language, unit=unit, interviewer_labels=interviewer_labels
-            )
-        except QualcodeError as exc:
-            raise ExportError(
-                problems=[
-                    Problem(
-                        p.message,
-                        f"{path} (source '{names[p.file]}')" if p.file in names else str(path),
-                    )
-                    for p in exc.problems
-                ]
-            ) from None
-        rows, decisions = _coding_rows(project, ids, result.segments, codes, coders, skipped)
-        parents = {c.name: c.parent for c in book.codes}
-        result.codings = _codings_table(rows, result.segments, book.code_names, parents)
-        result.overrides = _overrides_table(decisions)
-        refs = {
-            tid: f"{path.name}:{s.name or s.guid}"
-            for s, tid in zip(project.sources, ids, strict=True)
-        }
-        column = result.transcripts[m.SOURCE_FILE]
-        result.transcripts[m.SOURCE_FILE] = (
-            result.transcripts[m.TRANSCRIPT_ID].map(refs).astype(column.dtype)
+        result = _code_inputs(
+            corpus, book, names, path, language=language, unit=unit, labels=interviewer_labels
         )
-        for source in project.sources:
-            if source.convention != DEFAULT_CONVENTION:
-                warnings.append(
-                    f"source '{source.name or source.guid}': selection positions read as "
-                    f"{source.convention}"
-                )
-        for warning in result.warnings:
-            if "has no patterns for language" in warning:
-                continue  # an imported codebook has no patterns by design
-            for temp, name in names.items():
-                warning = warning.replace(temp, f"source '{name}'")
-            warnings.append(warning)
-        warnings.extend(f"skipped {n} {reason}" for reason, n in sorted(skipped.items()) if n)
+        _replace_codings(result, project, ids, book, skipped)
+        warnings += _import_warnings(project, result.warnings, names, skipped)
         result.warnings = warnings
         result.summary = _summary(result, book, warnings)
         result.options = {
@@ -585,3 +273,88 @@ def import_qdpx(
         warnings=warnings,
         unit=unit,
     )
+
+
+def _recorded_unit(project: RefiProject) -> str:
+    """The segmentation unit a qualcode export recorded in the project, else turn."""
+    hint = _UNIT_HINT.search(project.description) if project.origin.startswith("qualcode") else None
+    return hint.group(1) if hint else "turn"
+
+
+def _check_sources(project: RefiProject, skipped: dict[str, int]) -> None:
+    if not project.sources:
+        detail = "; ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none in the project"
+        raise ExportError(f"no text source to import ({detail})", file=project.path)
+
+
+def _replace_codings(
+    result: CodingResult, project: RefiProject, ids: list[str], book: Any, skipped: dict[str, int]
+) -> None:
+    """The project's codings and decisions in place of the (empty) run's, and the transcripts'
+    source files named after the project's sources."""
+    rows, decisions = coding_rows(
+        project, ids, result.segments, code_names(project.codes), _coders(project), skipped
+    )
+    parents = dict(book.code_order())
+    result.codings = codings_table(rows, result.segments, book.code_names, parents)
+    result.overrides = overrides_table(decisions)
+    _refer_to_sources(result.transcripts, project, ids)
+
+
+def _refer_to_sources(transcripts: pd.DataFrame, project: RefiProject, ids: list[str]) -> None:
+    """Set each transcript's source_file to ``project.qdpx:source name`` (not the temp file)."""
+    refs = {
+        tid: f"{project.path.name}:{s.name or s.guid}"
+        for s, tid in zip(project.sources, ids, strict=True)
+    }
+    column = transcripts[m.SOURCE_FILE]
+    transcripts[m.SOURCE_FILE] = transcripts[m.TRANSCRIPT_ID].map(refs).astype(column.dtype)
+
+
+def _code_inputs(
+    corpus: Path,
+    book: Any,
+    names: dict[str, str],
+    path: Path,
+    *,
+    language: str,
+    unit: str,
+    labels: Sequence[str],
+) -> CodingResult:
+    """Code the written transcripts as `qualcode code` would; a problem names its source."""
+    from qualcode.coding.api import code_corpus
+
+    try:
+        return code_corpus(corpus, book, language=language, unit=unit, interviewer_labels=labels)
+    except QualcodeError as exc:
+        raise ExportError(
+            problems=[
+                Problem(
+                    p.message,
+                    f"{path} (source '{names[p.file]}')" if p.file in names else str(path),
+                )
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def _import_warnings(
+    project: RefiProject, coding: list[str], names: dict[str, str], skipped: dict[str, int]
+) -> list[str]:
+    """Sources read with another position convention, the coding run's warnings (naming
+    sources, not temporary files) and the counts of what was skipped."""
+    warnings = []
+    for source in project.sources:
+        if source.convention != DEFAULT_CONVENTION:
+            warnings.append(
+                f"source '{source.name or source.guid}': selection positions read as "
+                f"{source.convention}"
+            )
+    for warning in coding:
+        if "has no patterns for language" in warning:
+            continue  # an imported codebook has no patterns by design
+        for temp, name in names.items():
+            warning = warning.replace(temp, f"source '{name}'")
+        warnings.append(warning)
+    warnings.extend(f"skipped {n} {reason}" for reason, n in sorted(skipped.items()) if n)
+    return warnings

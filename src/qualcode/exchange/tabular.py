@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from qualcode import models as m
 from qualcode.errors import ExportError
-from qualcode.output.folder import atomic_write_file
+from qualcode.output.atomic import atomic_write_file
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,7 +12,7 @@ span around the anchor. The result is exactly what one big Matcher would return 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from itertools import product
 from typing import Any
 
@@ -26,7 +26,7 @@ def token_length_bounds(token: dict[str, Any]) -> int | None:
     """Most tokens one pattern token can consume (None when unbounded)."""
     op = token.get("OP")
     if op in (None, "?", "!"):
-        return 1 if op != "!" else 1
+        return 1
     if op in ("+", "*"):
         return None
     match = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", str(op))
@@ -38,7 +38,8 @@ def token_length_bounds(token: dict[str, Any]) -> int | None:
     return int(high) if high else None
 
 
-def span_bound(tokens: list[dict[str, Any]]) -> int | None:
+def span_bound(tokens: Sequence[dict[str, Any]]) -> int | None:
+    """Most tokens a sequence of pattern tokens can consume (None when unbounded)."""
     total = 0
     for token in tokens:
         bound = token_length_bounds(token)
@@ -102,8 +103,10 @@ def expected_hits(word: str, common: Collection[str]) -> float:
 
 def choose_anchor(
     tokens: list[dict[str, Any]], stop_words: Collection[str], prefer: int | None = None
-) -> tuple[int, str, list[str], int, int | None] | None:
+) -> tuple[int, str, list[str] | re.Pattern[str], int, int | None] | None:
     """Pick the anchor token: (index, attribute, values, max tokens before, max tokens after).
+
+    The values are the strings the token's attribute must be one of, or the REGEX it matches.
 
     Candidates are required tokens (no OP, or '+', which still consumes the anchor token) with
     hashable values and a bounded number of tokens before them. Stop words, very short words
@@ -320,9 +323,6 @@ class AnchoredPatterns:
                 for regex, pattern in regexes:
                     if regex.search(text):
                         self._add_anchor(attr, text, pattern)
-
-    def freeze(self) -> None:
-        """Nothing to precompute; kept so callers can mark the end of `add` calls."""
 
     def __bool__(self) -> bool:
         return bool(self._matchers)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from qualcode.matching.anchoring import REQUIRED_OPS, expected_hits, span_bound, value_tests
+from qualcode.matching.regex_literals import regex_literals  # matcher.py imports it from here
 
 Window = tuple[int, int]
 # Token attributes that depend only on the word form (or are the operator): a pattern using only
@@ -76,176 +77,11 @@ def _chunks_forward(count: int) -> re.Pattern[str]:
     return re.compile(rf"\S*(?:\s+\S+){{0,{count}}}")
 
 
-# --- the strings a token's text must contain ------------------------------------------------------
-
-
-def regex_literals(pattern: str) -> list[str] | None:
-    """Strings of which any match of `pattern` must contain one; None when none can be told.
-
-    Conservative on purpose: a leading '^', top-level or leading-group alternatives of plain
-    text and a literal prefix are understood ('^(sostitu|suppl)', '^paralel[oa]s?$'); anything
-    else (flags, classes first, lookarounds) gives None.
-    """
-    if re.search(r"\(\?[aiLmsux-]", pattern):
-        return None  # inline flags (verbose mode...) change what the text means
-    alternatives = _split_alternatives(pattern)
-    if alternatives is None:
-        return None
-    found: list[str] = []
-    for alternative in alternatives:
-        literals = _alternative_literals(alternative)
-        if not literals:
-            return None
-        found.extend(literals)
-    return list(dict.fromkeys(found))
-
-
-def _split_alternatives(pattern: str) -> list[str] | None:
-    """Top-level '|' alternatives of a regex (None when brackets do not balance)."""
-    structure, closed = _structure(pattern)
-    if not closed or any(depth < 0 for _, _, depth in structure):
-        return None
-    if structure and structure[-1][2] != 0:
-        return None
-    parts, start = [], 0
-    for i, char, depth in structure:
-        if char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _structure(text: str) -> tuple[list[tuple[int, str, int]], bool]:
-    """(index, character, group depth after it) of each character outside escapes and
-    character classes, and whether every character class is closed."""
-    found, depth, i = [], 0, 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            close = _class_end(text, i)
-            if close is None:
-                return found, False
-            i = close + 1
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        found.append((i, char, depth))
-        i += 1
-    return found, True
-
-
-def _alternative_literals(text: str) -> list[str] | None:
-    """Required strings of one '|'-free regex: its best literal run or required group."""
-    options: list[list[str]] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if run:
-            options.append(["".join(run)])
-            run.clear()
-
-    i = 0
-    while i < len(text):
-        char = text[i]
-        literal: str | None = None
-        if char in "^$":
-            flush()
-            i += 1
-            continue
-        if char == "(":
-            close = _closing_paren(text[i:])
-            if close is None:
-                return None
-            inner = text[i + 1 : i + close]
-            quantifier, i = _quantifier(text, i + close + 1)
-            if quantifier is None:
-                return None
-            flush()
-            if inner.startswith("?:"):
-                inner = inner[2:]
-            elif inner.startswith("?"):
-                continue  # flags, lookarounds, named groups: tell nothing
-            found = regex_literals(inner) if quantifier != "optional" else None
-            if found:
-                options.append(found)
-            continue
-        if char == "[":
-            close = _class_end(text, i)
-            if close is None:
-                return None
-            step = close + 1 - i
-        elif char == "\\":
-            escaped = text[i + 1 : i + 2]
-            if not escaped:
-                return None
-            if not escaped.isalnum():  # \w, \d, \b, \1 ... are not characters
-                literal = escaped
-            step = 2
-        elif char in "*+?{)":
-            return None
-        else:
-            if char != ".":
-                literal = char
-            step = 1
-        quantifier, i = _quantifier(text, i + step)
-        if quantifier is None:
-            return None
-        if literal is not None and quantifier != "optional":
-            run.append(literal)
-        if literal is None or quantifier:
-            flush()  # 'ab+c' requires 'ab', then 'c'; 'ab?c' requires 'a' and 'c'
-    flush()
-    if not options:
-        return None
-    return max(options, key=lambda found: (min(map(len, found)), -len(found)))
-
-
-def _quantifier(text: str, i: int) -> tuple[str | None, int]:
-    """('' | 'required' | 'optional' | None for unreadable, position after it) at text[i]."""
-    char = text[i : i + 1]
-    if char in ("?", "*"):
-        kind, i = "optional", i + 1
-    elif char == "+":
-        kind, i = "required", i + 1
-    elif char == "{":
-        match = re.match(r"\{(\d*)(?:,(\d*))?\}", text[i:])
-        if match is None or not match.group(1) and match.group(2) is None:
-            return None, i
-        kind = "optional" if not int(match.group(1) or 0) else "required"
-        i += match.end()
-    else:
-        return "", i
-    if text[i : i + 1] in ("?", "+"):  # lazy or possessive: same requirement
-        i += 1
-    return kind, i
-
-
-def _class_end(text: str, i: int) -> int | None:
-    """Index of the ']' closing the character class that opens at text[i]."""
-    j = i + 1
-    if text[j : j + 1] == "^":
-        j += 1
-    if text[j : j + 1] == "]":
-        j += 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == "]":
-            return j
-        j += 1
-    return None
-
-
-def _closing_paren(text: str) -> int | None:
-    """Index of the ')' closing the group that opens at text[0]."""
-    for i, char, depth in _structure(text)[0]:
-        if char == ")" and depth == 0:
-            return i
-    return None
+def _chunk_reach(count: int, text: str, position: int) -> int:
+    """Where the rest of the chunk at `position` and `count` more chunks of `text` end."""
+    match = _chunks_forward(count).match(text, position)
+    assert match is not None  # every part of the pattern may be empty: it always matches
+    return match.end()
 
 
 class Locator:
@@ -375,9 +211,8 @@ class Locator:
             start = end + 1 - length
             if reversed_text is None:
                 reversed_text = text[::-1]
-            back = _chunks_forward(before).match(reversed_text, len(text) - start)
-            ahead = _chunks_forward(after).match(text, end + 1)
-            spans.append((len(text) - back.end(), ahead.end()))
+            back = _chunk_reach(before, reversed_text, len(text) - start)
+            spans.append((len(text) - back, _chunk_reach(after, text, end + 1)))
         if unbounded:
             return whole, alive
         if not spans:

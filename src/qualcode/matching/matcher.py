@@ -139,6 +139,41 @@ class CodebookMatcher:
         self._regexes: list[tuple[Pattern, re.Pattern[str]]] = []
         self._by_key: dict[int, Pattern] = {}
         self.patterns = codebook.patterns_for(pipeline.language)
+        used, located, token_patterns = self._compile(pipeline)
+        self.locator: Locator | None = None
+        self._always: set[str] = set()
+        self._joiner = _JOINERS[0]  # unused while every segment is one window
+        rules = pipeline.tokenizer_rules()
+        joiners = [c for c in _JOINERS if c not in rules]
+        if locate and pipeline.model is None and joiners:
+            self._joiner = joiners[0]
+            literals = [(p.id, regex_literals(p.value)) for p, _ in self._regexes]
+            self.locator = Locator(
+                located,
+                pipeline.forms_of_norms,
+                pipeline.spanning_specials(),
+                pipeline.nlp.Defaults.stop_words,
+                [(label, found) for label, found in literals if found],
+            )
+            # A regex without a literal may match any text: always run it.
+            self._always = {label for label, found in literals if not found}
+        # Anchor each token pattern on the token the locator finds it by: the anchor positions
+        # are then the few places where that rare token occurs.
+        chosen = self.locator.chosen if self.locator is not None else {}
+        for pattern, tokens in token_patterns:
+            if not (anchor and self._anchored.add(pattern.id, tokens, chosen.get(pattern.id))):
+                self._matcher.add(pattern.id, [tokens])
+                used["matcher"] = True
+        self._active: list[Any] = [m for name, m in self._phrase.items() if used[name]]
+        if used["matcher"]:
+            self._active.append(self._matcher)
+        if self._anchored:
+            self._active.append(self._anchored)
+
+    def _compile(self, pipeline: LanguagePipeline) -> tuple[dict[str, bool], list, list]:
+        """Put phrases in the PhraseMatchers and regexes aside; return which matchers are used,
+        every pattern as the tokens the locator reads, and the token patterns still to add."""
+        vocab = pipeline.nlp.vocab
         used = {"lemma": False, "lower": False, "exact": False, "matcher": False}
         located: list[tuple[str, list[dict[str, Any]]]] = []
         token_patterns: list[tuple[Pattern, list[dict[str, Any]]]] = []
@@ -160,36 +195,7 @@ class CodebookMatcher:
                 self._phrase[pattern.match].add(pattern.id, docs)
                 used[pattern.match] = True
                 located.append((pattern.id, _phrase_tokens(pattern.match, docs)))
-        self.locator: Locator | None = None
-        self._always: set[str] = set()
-        self._joiner = _JOINERS[0]  # unused while every segment is one window
-        rules = pipeline.nlp.tokenizer.rules or {}
-        joiners = [c for c in _JOINERS if c not in rules]
-        if locate and pipeline.model is None and joiners:
-            self._joiner = joiners[0]
-            literals = [(p.id, regex_literals(p.value)) for p, _ in self._regexes]
-            self.locator = Locator(
-                located,
-                pipeline.forms_of_norms,
-                pipeline.spanning_specials(),
-                pipeline.nlp.Defaults.stop_words,
-                [(label, found) for label, found in literals if found],
-            )
-            # A regex without a literal may match any text: always run it.
-            self._always = {label for label, found in literals if not found}
-        # Anchor each token pattern on the token the locator finds it by: the anchor positions
-        # are then the few places where that rare token occurs.
-        chosen = self.locator.chosen if self.locator is not None else {}
-        for pattern, tokens in token_patterns:
-            if not (anchor and self._anchored.add(pattern.id, tokens, chosen.get(pattern.id))):
-                self._matcher.add(pattern.id, [tokens])
-                used["matcher"] = True
-        self._active = [m for name, m in self._phrase.items() if used[name]]
-        if used["matcher"]:
-            self._active.append(self._matcher)
-        self._anchored.freeze()
-        if self._anchored:
-            self._active.append(self._anchored)
+        return used, located, token_patterns
 
     @property
     def empty(self) -> bool:

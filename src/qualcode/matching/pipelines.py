@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
 
@@ -44,7 +44,7 @@ class LanguagePipeline:
                 raise QualcodeError(f"spaCy has no language '{language}'") from None
             self._table = lemma_table(language)
         self._seen: set[int] = set()
-        self._sentencizer = None
+        self._sentencizer: Any = None
 
     # -- lemmas ---------------------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ class LanguagePipeline:
                 hit = found.get(lemma.lower())
                 if hit is not None:
                     hit.add(form.lower())
-        for pieces in self.nlp.tokenizer.rules.values():
+        for pieces in self.tokenizer_rules().values():
             for piece in pieces:
                 norm = piece.get(NORM, piece.get("NORM"))
                 orth = piece.get(ORTH, piece.get("ORTH"))
@@ -86,11 +86,15 @@ class LanguagePipeline:
                         hit.add(orth.lower())
         return found
 
+    def tokenizer_rules(self) -> dict[str, Any]:
+        """The tokenizer's special cases (a blank pipeline's tokenizer is a spaCy Tokenizer)."""
+        return getattr(self.nlp.tokenizer, "rules", None) or {}
+
     def spanning_specials(self) -> list[str]:
         """Tokenizer special cases that contain whitespace (Spanish 'EE. UU.')."""
         return sorted(
             key
-            for key in self.nlp.tokenizer.rules
+            for key in self.tokenizer_rules()
             if any(c.isspace() for c in key) and not key.isspace()
         )
 

@@ -3,6 +3,7 @@
 Exports `load_output`, `write_result`, `atomic_write_file` and `CodedOutput`.
 """
 
-from qualcode.output.folder import CodedOutput, atomic_write_file, load_output, write_result
+from qualcode.output.atomic import atomic_write_file
+from qualcode.output.folder import CodedOutput, load_output, write_result
 
 __all__ = ["CodedOutput", "atomic_write_file", "load_output", "write_result"]

@@ -3,8 +3,9 @@
 Exports `load_identifiers`, `pseudonymise_text`, `pseudonymise_transcripts`, `find_residuals`.
 """
 
-from qualcode.privacy.files import pseudonymise_output, pseudonymise_transcripts
+from qualcode.privacy.files import pseudonymise_transcripts
 from qualcode.privacy.identifiers import load_identifiers
+from qualcode.privacy.output_copy import pseudonymise_output
 from qualcode.privacy.pseudonymise import pseudonymise_text
 from qualcode.privacy.residual import find_residuals
 

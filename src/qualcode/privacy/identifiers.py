@@ -207,22 +207,8 @@ def load_identifiers(path: str | Path) -> Identifiers:
     Every problem is reported at once with its line; messages name positions such as
     ``people[2]``, never the identifiers themselves. Raises PseudonymiseError.
     """
-    from qualcode.codebook.schema import yaml_with_lines
-    from qualcode.errors import CodebookError
-
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise PseudonymiseError(
-            f"cannot read identifiers file ({exc.strerror})", file=path
-        ) from None
-    except UnicodeDecodeError:
-        raise PseudonymiseError("identifiers file is not valid UTF-8", file=path) from None
-    try:
-        data = yaml_with_lines(text, path) if text.strip() else {}
-    except CodebookError as exc:
-        raise PseudonymiseError(problems=exc.problems) from None
+    data = _read_yaml(path)
     problems: list[Problem] = []
 
     def add(message: str, line: int | None) -> None:
@@ -264,6 +250,25 @@ def load_identifiers(path: str | Path) -> Identifiers:
     return Identifiers(
         entities, allow=allow, metadata_keys=(*DEFAULT_METADATA_KEYS, *keys), path=path
     )
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML data of an identifiers file, with line numbers; PseudonymiseError if unreadable."""
+    from qualcode.codebook.yamllines import yaml_with_lines
+    from qualcode.errors import CodebookError
+
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise PseudonymiseError(
+            f"cannot read identifiers file ({exc.strerror})", file=path
+        ) from None
+    except UnicodeDecodeError:
+        raise PseudonymiseError("identifiers file is not valid UTF-8", file=path) from None
+    try:
+        return yaml_with_lines(text, path) if text.strip() else {}
+    except CodebookError as exc:
+        raise PseudonymiseError(problems=exc.problems) from None
 
 
 def _line_of(mapping: Any, key: str) -> int | None:

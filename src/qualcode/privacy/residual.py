@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from qualcode import models as m
 from qualcode.privacy.identifiers import Identifiers, PseudonymiseError, normalise_name
-from qualcode.privacy.pseudonymise import find_patterns, resolve_identifiers
+from qualcode.privacy.patterns import find_patterns
+from qualcode.privacy.pseudonymise import resolve_identifiers
 
 if TYPE_CHECKING:
     import pandas as pd

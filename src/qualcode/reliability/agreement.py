@@ -15,22 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.errors import AgreementError
-from qualcode.reliability.tables import (  # noqa: F401 - constants re-exported for callers
-    CI_COLUMNS,
-    COUNTS_2,
-    COUNTS_N,
-    DISAGREEMENT,
-    FALSE_NEGATIVE,
-    FALSE_POSITIVE,
-    MACRO_ROW,
-    POOLED_ROW,
-    SPAN_COUNTS,
-    UNDEFINED,
-    LevelContext,
-    char_level,
-    segment_level,
-    span_level,
-)
+from qualcode.reliability.levels import char_level, segment_level
+from qualcode.reliability.span_level import span_level
+from qualcode.reliability.tables import LevelContext, LevelTables
 from qualcode.reliability.units import (
     CoderCoding,
     coders_from_output,
@@ -121,12 +108,7 @@ def agreement(
     """
     from qualcode.output.folder import CodedOutput, load_output
 
-    if unit not in UNIT_CHOICES:
-        raise AgreementError(f"unit must be one of {', '.join(UNIT_CHOICES)}, not '{unit}'")
-    if not 0 < min_overlap <= 1:
-        raise AgreementError(f"min_overlap must be in (0, 1], got {min_overlap}")
-    if bootstrap < 0:
-        raise AgreementError(f"bootstrap must be 0 (off) or a number of resamples, got {bootstrap}")
+    _check_options(unit, min_overlap, bootstrap)
     out = source if isinstance(source, CodedOutput) else load_output(source)
     texts_df = out.transcripts([m.TRANSCRIPT_ID, m.TEXT])
     texts = {
@@ -137,56 +119,89 @@ def agreement(
     if codings_csv is not None:
         available.update(_external_coders(codings_csv, texts, order, available))
     names = _select_coders(coders, gold, available)
+    _check_span_pair(unit, names)
+    chosen = [available[n] for n in names]
+    code_list = _select_codes(codes, order, leaves, chosen)
+    segments = out.segments.sort_values([m.TRANSCRIPT_ID, m.SEGMENT_INDEX], kind="stable")
+    all_ids = sorted(set(texts) | set(segments[m.TRANSCRIPT_ID].dropna()))
+    compared = compared_transcripts(chosen, all_ids)
+    context = LevelContext(names, gold, code_list, bootstrap, seed, level, texts, segments)
+    table, disagreements, scores, counts = _compare(
+        unit, context, chosen, compared, include_interviewer, min_overlap
+    )
+    segmentation = out.manifest.get("options", {}).get("unit", "turn")
+    options = {"include_interviewer": include_interviewer, "min_overlap": min_overlap}
+    summary = _summary(unit, segmentation, context, compared, all_ids, counts, options)
+    exclusions = _exclusions(chosen, all_ids)
+    return AgreementResult(unit, names, gold, table, disagreements, exclusions, scores, summary)
+
+
+def _check_options(unit: str, min_overlap: float, bootstrap: int) -> None:
+    if unit not in UNIT_CHOICES:
+        raise AgreementError(f"unit must be one of {', '.join(UNIT_CHOICES)}, not '{unit}'")
+    if not 0 < min_overlap <= 1:
+        raise AgreementError(f"min_overlap must be in (0, 1], got {min_overlap}")
+    if bootstrap < 0:
+        raise AgreementError(f"bootstrap must be 0 (off) or a number of resamples, got {bootstrap}")
+
+
+def _summary(
+    unit: str,
+    segmentation: str,
+    context: LevelContext,
+    compared: list[str],
+    transcripts: list[str],
+    counts: dict[str, Any],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The result's summary: unit, coders, codes, counts and the options of the comparison."""
+    summary = {
+        "unit": unit,
+        "segmentation": segmentation,
+        "coders": context.coders,
+        "gold": context.gold,
+        "codes": context.codes,
+        "transcripts_compared": len(compared),
+        "transcripts_excluded": [t for t in transcripts if t not in compared],
+        **counts,
+        "include_interviewer": options["include_interviewer"],
+        "bootstrap": context.bootstrap,
+        "seed": context.seed,
+        "level": context.level,
+    }
+    if unit == "span":
+        summary["min_overlap"] = options["min_overlap"]
+    return summary
+
+
+def _check_span_pair(unit: str, names: list[str]) -> None:
     if unit == "span" and len(names) != 2:
         raise AgreementError(
             f"--unit span compares exactly two coders (got {len(names)}: {', '.join(names)}); "
             "use segment or char units for more"
         )
-    chosen = [available[n] for n in names]
-    code_list = _select_codes(codes, order, leaves, chosen)
-    segments = out.segments.sort_values([m.TRANSCRIPT_ID, m.SEGMENT_INDEX], kind="stable")
+
+
+def _compare(
+    unit: str,
+    context: LevelContext,
+    coders: list[CoderCoding],
+    compared: list[str],
+    include_interviewer: bool,
+    min_overlap: float,
+) -> LevelTables:
+    """The tables of one unit level, with interviewer turns left out unless included."""
+    segments = context.segments
     interviewer = segments[m.IS_INTERVIEWER].astype(bool)
-    units_segments = segments if include_interviewer else segments.loc[~interviewer]
-    all_ids = sorted(set(texts) | set(segments[m.TRANSCRIPT_ID].dropna()))
-    compared = compared_transcripts(chosen, all_ids)
-    context = LevelContext(names, gold, code_list, bootstrap, seed, level, texts, segments)
     if unit == "segment":
-        table, disagreements, scores, counts = segment_level(context, chosen, units_segments)
-    elif unit == "char":
+        units_segments = segments if include_interviewer else segments.loc[~interviewer]
+        return segment_level(context, coders, units_segments)
+    if unit == "char":
         excluded = segments.iloc[0:0] if include_interviewer else segments.loc[interviewer]
-        lengths = {t: len(texts.get(t, "")) for t in compared}
-        table, disagreements, scores, counts = char_level(
-            context, chosen, compared, lengths, excluded
-        )
-    else:
-        kept = _drop_interviewer_passages(chosen, segments, interviewer, include_interviewer)
-        table, disagreements, scores, counts = span_level(context, kept, compared, min_overlap)
-    summary = {
-        "unit": unit,
-        "segmentation": out.manifest.get("options", {}).get("unit", "turn"),
-        "coders": names,
-        "gold": gold,
-        "codes": code_list,
-        "transcripts_compared": len(compared),
-        "transcripts_excluded": [t for t in all_ids if t not in compared],
-        **counts,
-        "include_interviewer": include_interviewer,
-        "bootstrap": bootstrap,
-        "seed": seed,
-        "level": level,
-    }
-    if unit == "span":
-        summary["min_overlap"] = min_overlap
-    return AgreementResult(
-        unit=unit,
-        coders=names,
-        gold=gold,
-        table=table,
-        disagreements=disagreements,
-        exclusions=_exclusions(chosen, all_ids),
-        gold_scores=scores,
-        summary=summary,
-    )
+        lengths = {t: len(context.texts.get(t, "")) for t in compared}
+        return char_level(context, coders, compared, lengths, excluded)
+    kept = _drop_interviewer_passages(coders, segments, interviewer, include_interviewer)
+    return span_level(context, kept, compared, min_overlap)
 
 
 # --------------------------------------------------------------------------- inputs

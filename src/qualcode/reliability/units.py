@@ -7,7 +7,7 @@ kinds of units are built:
 * segment -- one 0/1/NaN rating per (segment, code, coder): an (n_coders, n_segments) matrix;
 * char    -- every character of each transcript, summarised by run lengths over the sorted
   boundaries of all passages (no per-character loop): 2 x 2 counts, an (r, k) histogram, and
-  the same per segment block for the cluster bootstrap;
+  the same per segment block for the cluster bootstrap (in `char_units`);
 * span    -- each coder's merged passages, matched to the other coder's passages of the same code
   when intersection / length of the longer passage >= a threshold (MAXQDA-style).
 
@@ -16,8 +16,8 @@ Everything here is pure: it takes DataFrames and returns arrays and DataFrames.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -194,193 +194,14 @@ def segment_units(
     return SegmentUnits(units, matrices)
 
 
-# --------------------------------------------------------------------------- character units
-
-
-@dataclass
-class CharUnits:
-    """Character-level data per code, from run lengths.
-
-    ``hist[code][r, k]`` = characters rated by r coders of whom k coded them; ``pairs[(i, j)]
-    [code]`` = (both, only i, only j, neither) over characters both coders rated; ``blocks[code]``
-    = one row per segment block (a segment and the characters up to the next one) with the
-    histogram cells flattened, for the cluster bootstrap; ``stretches`` = maximal runs on which
-    the coders disagree; ``characters`` = characters compared (per code); ``uncoded`` =
-    characters no coder coded with any code.
-    """
-
-    hist: dict[str, np.ndarray]
-    pairs: dict[tuple[int, int], dict[str, tuple[int, int, int, int]]]
-    blocks: dict[str, np.ndarray]
-    stretches: pd.DataFrame
-    characters: int = 0
-    uncoded: int = 0
-    pair_blocks: dict[tuple[int, int], dict[str, np.ndarray]] = field(default_factory=dict)
-
-
-def _intervals(passages: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+def coded_intervals(
+    passages: pd.DataFrame,
+) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """(starts, ends) of a coder's passages per (transcript, code)."""
     return {
         (str(t), str(c)): (g[m.START].to_numpy(np.int64), g[m.END].to_numpy(np.int64))
         for (t, c), g in passages.groupby([m.TRANSCRIPT_ID, m.CODE], sort=False)
     }
-
-
-def _covered(bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """For the pieces [bounds[i], bounds[i+1]), whether any interval [start, end) covers it."""
-    delta = np.zeros(len(bounds), dtype=np.int64)
-    np.add.at(delta, np.searchsorted(bounds, starts), 1)
-    np.add.at(delta, np.searchsorted(bounds, ends), -1)
-    return np.cumsum(delta)[:-1] > 0
-
-
-def char_units(
-    coders: Sequence[CoderCoding],
-    transcripts: Sequence[str],
-    lengths: Mapping[str, int],
-    segments: pd.DataFrame,
-    excluded: pd.DataFrame,
-    codes: Sequence[str],
-    pairs: Sequence[tuple[int, int]],
-) -> CharUnits:
-    """Count characters coded by each coder, per code, with interval arithmetic.
-
-    Every character of each compared transcript is a unit (length = len(canonical text)),
-    except those inside the segments of `excluded` (interviewer turns). `segments` (all of
-    them) give the bootstrap blocks and the segment of each disagreement stretch. `pairs` are
-    the coder index pairs whose 2 x 2 counts are wanted.
-    """
-    import pandas as pd
-
-    n = len(coders)
-    intervals = [_intervals(c.passages) for c in coders]
-    hist = {code: np.zeros((n + 1, n + 1)) for code in codes}
-    pair_counts = {p: {code: (0, 0, 0, 0) for code in codes} for p in pairs}
-    block_rows: dict[str, list[np.ndarray]] = {code: [] for code in codes}
-    pair_block_rows: dict[tuple[int, int], dict[str, list[np.ndarray]]] = {
-        p: {code: [] for code in codes} for p in pairs
-    }
-    stretches: list[dict] = []
-    characters = uncoded = 0
-    seg_by_t = {t: g.sort_values(m.START) for t, g in segments.groupby(m.TRANSCRIPT_ID)}
-    out_by_t = {t: g for t, g in excluded.groupby(m.TRANSCRIPT_ID)}
-    empty = np.zeros(0, dtype=np.int64)
-    for transcript in transcripts:
-        length = int(lengths[transcript])
-        raters = [i for i, c in enumerate(coders) if transcript in c.coverage]
-        r = len(raters)
-        segs = seg_by_t.get(transcript, segments.iloc[0:0])
-        seg_starts = segs[m.START].to_numpy(np.int64)
-        gone = out_by_t.get(transcript)
-        gone_s = empty if gone is None else gone[m.START].to_numpy(np.int64)
-        gone_e = empty if gone is None else gone[m.END].to_numpy(np.int64)
-        every = [
-            intervals[i].get((transcript, code), (empty, empty)) for i in raters for code in codes
-        ]
-        # Characters no rater coded with any code (for the "agreed absent" count).
-        b_all = np.unique(
-            np.concatenate(
-                [[0, length], gone_s, gone_e, *(s for s, _ in every), *(e for _, e in every)]
-            ).clip(0, length)
-        )
-        w_all = np.diff(b_all)
-        inside = ~_covered(b_all, gone_s, gone_e)
-        any_code = np.zeros(len(w_all), dtype=bool)
-        for s, e in every:
-            any_code |= _covered(b_all, s, e)
-        characters += int(w_all[inside].sum())
-        uncoded += int(w_all[inside & ~any_code].sum())
-        for code in codes:
-            spans = [intervals[i].get((transcript, code), (empty, empty)) for i in raters]
-            bounds = np.unique(
-                np.concatenate(
-                    [[0, length], gone_s, gone_e, *(s for s, _ in spans), *(e for _, e in spans)]
-                ).clip(0, length)
-            )
-            weight = np.diff(bounds)
-            keep = ~_covered(bounds, gone_s, gone_e) & (weight > 0)
-            coded = np.array([_covered(bounds, s, e) for s, e in spans]).reshape(r, -1)
-            weight, coded, piece_start = weight[keep], coded[:, keep], bounds[:-1][keep]
-            k = coded.sum(axis=0)
-            cell = r * (n + 1) + k  # flattened (r, k) cell of the histogram
-            np.add.at(hist[code].reshape(-1), cell, weight)
-            block = np.maximum(np.searchsorted(seg_starts, piece_start, side="right") - 1, 0)
-            n_blocks = max(len(seg_starts), 1)
-            rows = np.zeros((n_blocks, (n + 1) ** 2))
-            np.add.at(rows, (block, cell), weight)
-            block_rows[code].append(rows)
-            for pair in pairs:
-                if pair[0] not in raters or pair[1] not in raters:
-                    continue
-                a, b = coded[raters.index(pair[0])], coded[raters.index(pair[1])]
-                quad = 3 - (2 * a + b)  # both -> 0, only a -> 1, only b -> 2, neither -> 3
-                cells = np.bincount(quad, weights=weight, minlength=4).astype(np.int64)
-                pair_counts[pair][code] = tuple(
-                    int(x) + int(y) for x, y in zip(pair_counts[pair][code], cells, strict=True)
-                )
-                prow = np.zeros((n_blocks, 4))
-                np.add.at(prow, (block, quad), weight)
-                pair_block_rows[pair][code].append(prow)
-            stretches.extend(
-                _disagreeing_runs(
-                    transcript, code, coded, piece_start, weight, [coders[i].name for i in raters]
-                )
-            )
-    blocks = {
-        code: _nonzero_rows(np.vstack(rows) if rows else np.zeros((0, (n + 1) ** 2)))
-        for code, rows in block_rows.items()
-    }
-    pair_blocks = {
-        p: {
-            code: _nonzero_rows(np.vstack(rows) if rows else np.zeros((0, 4)))
-            for code, rows in by_code.items()
-        }
-        for p, by_code in pair_block_rows.items()
-    }
-    frame = pd.DataFrame(
-        stretches,
-        columns=[m.TRANSCRIPT_ID, m.CODE, m.START, m.END, "coded_by", "not_coded_by"],
-    )
-    return CharUnits(hist, pair_counts, blocks, frame, characters, uncoded, pair_blocks)
-
-
-def _nonzero_rows(rows: np.ndarray) -> np.ndarray:
-    return rows[rows.sum(axis=1) > 0]
-
-
-def _disagreeing_runs(
-    transcript: str,
-    code: str,
-    coded: np.ndarray,
-    piece_start: np.ndarray,
-    weight: np.ndarray,
-    names: list[str],
-) -> list[dict]:
-    """Maximal runs of contiguous pieces with the same non-unanimous pattern of coders."""
-    if coded.shape[1] == 0:
-        return []
-    k = coded.sum(axis=0)
-    split = (k > 0) & (k < coded.shape[0])
-    piece_end = piece_start + weight
-    runs: list[dict] = []
-    current: dict | None = None
-    for j in np.flatnonzero(split):
-        pattern = tuple(coded[:, j])
-        if current and current["_pattern"] == pattern and current[m.END] == piece_start[j]:
-            current[m.END] = int(piece_end[j])
-            continue
-        current = {
-            m.TRANSCRIPT_ID: transcript,
-            m.CODE: code,
-            m.START: int(piece_start[j]),
-            m.END: int(piece_end[j]),
-            "coded_by": ", ".join(n for n, c in zip(names, pattern, strict=True) if c),
-            "not_coded_by": ", ".join(n for n, c in zip(names, pattern, strict=True) if not c),
-            "_pattern": pattern,
-        }
-        runs.append(current)
-    for run in runs:
-        del run["_pattern"]
-    return runs
 
 
 # --------------------------------------------------------------------------- span units
@@ -436,7 +257,7 @@ def span_units(
     import pandas as pd
 
     a, b = coders
-    ia, ib = _intervals(a.passages), _intervals(b.passages)
+    ia, ib = coded_intervals(a.passages), coded_intervals(b.passages)
     empty = np.zeros(0, dtype=np.int64)
     rows: list[dict] = []
     for transcript in transcripts:

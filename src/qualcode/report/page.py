@@ -7,9 +7,10 @@ inter-coder agreement and disagreements, and the run's warnings. Every number co
 `qualcode.analysis.frequencies` (the same as `qualcode freq`) or `qualcode.reliability.agreement`.
 
 The page loads nothing: CSS is inline, figures are inline SVG, there is no script, and a
-Content-Security-Policy forbids every request. All text is escaped. With ``quotes=False`` no
-transcript text (passages, disagreement texts, coders' notes) is written at all. The same
-folder gives the same bytes: no dates, fixed SVG ids.
+Content-Security-Policy forbids every request. The markup is in Jinja2 templates
+(``templates/``, autoescape on): this module and `codes` prepare plain data, so all text is
+escaped. With ``quotes=False`` no transcript text (passages, disagreement texts, coders' notes)
+is written at all. The same folder gives the same bytes: no dates, fixed SVG ids.
 """
 
 from __future__ import annotations
@@ -25,16 +26,13 @@ from qualcode.report.parts import (
     ReportRun,
     Rules,
     anchor_ids,
-    escape_html,
-    figure_html,
     format_number,
     human_coders,
+    inline_figure,
     label_text,
-    scrolling,
     simple_table,
-    wrap_section,
 )
-from qualcode.report.style import CSS as _CSS
+from qualcode.report.render import render_page
 
 if TYPE_CHECKING:
     from qualcode.analysis.frequencies import FrequencyTable
@@ -46,6 +44,7 @@ _DENOMINATORS = {
     N_CASES: "n transcripts",
     N_WORDS_ROW: "n words",
 }
+
 # --- public --------------------------------------------------------------------------------------
 
 
@@ -68,7 +67,7 @@ def build_report(
     from qualcode.analysis.frequencies import code_frequencies
     from qualcode.errors import AnalysisError
     from qualcode.output.folder import CodedOutput, load_output
-    from qualcode.report.figures import require_matplotlib
+    from qualcode.report.drawing import require_matplotlib
 
     if max_quotes < 0:
         raise AnalysisError(f"max_quotes must be zero or more, not {max_quotes}")
@@ -109,7 +108,11 @@ def write_report(source: str | Path | CodedOutput, path: str | Path, **options: 
 
     text = build_report(source, **options)
     path = Path(path)
-    atomic_write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+    atomic_write_file(path, write)
     return path
 
 
@@ -143,33 +146,28 @@ def _codebook(out: CodedOutput) -> tuple[dict[str, Rules], str | None]:
     rules = {}
     for code in codes if isinstance(codes, list) else []:
         if isinstance(code, dict) and "name" in code:
-            texts = {k: code.get(k) for k in ("definition", "include", "exclude")}
             texts = {
                 k: str(v).strip() if isinstance(v, (str, int, float)) else ""
-                for k, v in texts.items()
+                for k, v in ((k, code.get(k)) for k in ("definition", "include", "exclude"))
             }
             rules[str(code["name"])] = Rules(**texts)
     return rules, None
 
 
-def _overview(run: ReportRun) -> str:
+def _overview(run: ReportRun) -> dict[str, Any]:
     import qualcode
 
     summary = run.out.manifest.get("summary", {})
     segments = run.out.segments
     interviewer = int(segments[m.IS_INTERVIEWER].fillna(False).astype(bool).sum())
-    human = human_coders(run.out)
     facts = [
         ("Transcripts", segments[m.TRANSCRIPT_ID].nunique()),
         ("Segments", len(segments)),
         ("Interviewer segments", interviewer),
         ("Words", int(segments[m.N_WORDS].sum())),
         ("Coded segments", summary.get("coded_segments", "–")),
-        ("Human coders", len(human)),
+        ("Human coders", len(human_coders(run.out))),
     ]
-    facts_html = "".join(
-        f"<div><dt>{escape_html(k)}</dt><dd>{format_number(v)}</dd></div>" for k, v in facts
-    )
     tables = []
     for column in (m.COUNTRY, m.ROLE, m.LANGUAGE):
         every = run.frequencies(by=column, include_interviewer=True, codes=None).denominators
@@ -181,13 +179,27 @@ def _overview(run: ReportRun) -> str:
         ]  # fmt: skip
         header = [column.capitalize(), "Transcripts", "Segments", "Participant segments", "Words"]
         tables.append(simple_table(f"By {column}", header, rows))
-    book = run.out.manifest.get("codebook", {})
-    options = run.out.manifest.get("options", {})
-    provenance = [
+    return {
+        "facts": [(label, format_number(value)) for label, value in facts],
+        "tables": tables,
+        "command": run.out.manifest.get("command") or "(not recorded)",
+        "provenance": _provenance(run.out.manifest),
+        "version": qualcode.__version__,
+        "shown": ", ".join(run.selected) if run.selected else "all",
+        "passages": f"up to {run.max_quotes} per code" if run.quotes else "none (--no-quotes)",
+    }
+
+
+def _provenance(manifest: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(label, value, is a hash) for the provenance table, from run.json."""
+    summary = manifest.get("summary", {})
+    book = manifest.get("codebook", {})
+    options = manifest.get("options", {})
+    rows = [
         ("Codebook", f"{book.get('name', '–')} (version {book.get('version', '–')})"),
         ("Codebook file", book.get("file") or "–"),
         ("Codebook SHA-256", book.get("sha256") or "–"),
-        ("Coded with", f"qualcode {run.out.manifest.get('qualcode_version', '–')}"),
+        ("Coded with", f"qualcode {manifest.get('qualcode_version', '–')}"),
         ("Segmentation", options.get("unit", "–")),
         ("Participant sheet", options.get("meta") or "none"),
         ("Override folders", ", ".join(options.get("overrides") or []) or "none"),
@@ -195,110 +207,76 @@ def _overview(run: ReportRun) -> str:
         ("Overrides read", ", ".join(f"{v} {k}" for k, v in summary.get("overrides", {}).items())
          or "none"),
     ]  # fmt: skip
-    rows = "".join(
-        f'<tr><th scope="row">{escape_html(k)}</th><td{" class=mono" if "SHA" in k else ""}>{escape_html(v)}</td></tr>'
-        for k, v in provenance
-    )
-    command = run.out.manifest.get("command") or "(not recorded)"
-    shown = ", ".join(run.selected) if run.selected else "all"
-    passages = f"up to {run.max_quotes} per code" if run.quotes else "none (--no-quotes)"
-    return (
-        f'<dl class="facts">{facts_html}</dl>'
-        "<p>Segments and words count every turn; the frequency tables below count participant "
-        "segments only, as <code>qualcode freq</code> does.</p>"
-        f'<div class="tables-row">{"".join(tables)}</div>'
-        "<h3>Reproduce this output</h3>"
-        f"<pre><code>{escape_html(command)}</code></pre>"
-        f"<table class=provenance><caption>Provenance</caption><tbody>{rows}</tbody></table>"
-        f"<p class=muted>This report: qualcode {escape_html(qualcode.__version__)}; codes shown: "
-        f"{escape_html(shown)}; example passages: {escape_html(passages)}.</p>"
-    )
+    return [(label, value, "SHA" in label) for label, value in rows]
 
 
-def _freq_table(freq: FrequencyTable, key: str, caption: str, parents: set[str]) -> str:
-    """A frequency table as `qualcode freq` prints it: codes x groups, Total, denominators."""
+def _frequency_table(
+    freq: FrequencyTable, key: str, caption: str, parents: set[str]
+) -> dict[str, Any]:
+    """A frequency table as `qualcode freq` prints it: codes x groups, Total, denominators.
+
+    With two ``by`` columns, ``outer`` holds (outer group, number of its columns) and
+    ``columns`` the inner groups; with one, ``outer`` is empty.
+    """
     table = freq.table
     groups = list(table.columns)[:-1]  # code_frequencies puts Total last
     nested = bool(groups) and all(isinstance(g, tuple) and len(g) == 2 for g in groups)
-    cols = ["<colgroup><col></colgroup>"]
-    if nested:
-        outer: list[tuple[str, int]] = []
-        for group in groups:
-            if outer and outer[-1][0] == group[0]:
-                outer[-1] = (group[0], outer[-1][1] + 1)
-            else:
-                outer.append((group[0], 1))
-        cols += [f'<colgroup span="{n}"></colgroup>' for _, n in outer]
-        top = "".join(f'<th scope="colgroup" colspan="{n}">{escape_html(g)}</th>' for g, n in outer)
-        inner = "".join(
-            f'<th scope="col" class="vertical"><span>{escape_html(g[1])}</span></th>'
-            for g in groups
-        )
-        head = (
-            f'<tr><th scope="col" rowspan="2">Code</th>{top}'
-            f'<th scope="col" rowspan="2" class="num">{TOTAL}</th></tr><tr>{inner}</tr>'
-        )
-    else:
-        cells = "".join(
-            f'<th scope="col" class="num">{wrap_section(label_text(g))}</th>' for g in groups
-        )
-        head = f'<tr><th scope="col">Code</th>{cells}<th scope="col" class="num">{TOTAL}</th></tr>'
-    cols.append("<colgroup><col></colgroup>")
-    body = []
-    for code, values in zip(table.index, table.to_numpy().tolist(), strict=True):
-        kind = "parent" if code in parents else "child"
-        cells = "".join(f'<td class="num">{format_number(v, 1)}</td>' for v in values)
-        body.append(f'<tr class="{kind}"><th scope="row">{escape_html(code)}</th>{cells}</tr>')
-    foot = []
-    for name, values in zip(
-        freq.denominators.index, freq.denominators.to_numpy().tolist(), strict=True
-    ):
-        cells = "".join(f'<td class="num">{format_number(v)}</td>' for v in values)
-        foot.append(
-            f'<tr><th scope="row">{escape_html(_DENOMINATORS.get(name, name))}</th>{cells}</tr>'
-        )
-    html = (
-        f'<table id="{key}" class="freq">{"".join(cols)}<caption>{escape_html(caption)}</caption>'
-        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody><tfoot>{''.join(foot)}</tfoot></table>"
-    )
-    return scrolling(html, caption)
+    outer: list[tuple[Any, int]] = []
+    for group in groups if nested else []:
+        if outer and outer[-1][0] == group[0]:
+            outer[-1] = (group[0], outer[-1][1] + 1)
+        else:
+            outer.append((group[0], 1))
+    denominators = freq.denominators
+    return {
+        "key": key,
+        "caption": caption,
+        "total": TOTAL,
+        "outer": outer,
+        "columns": [g[1] for g in groups] if nested else [label_text(g) for g in groups],
+        "rows": [
+            ("parent" if code in parents else "child", code, [format_number(v, 1) for v in values])
+            for code, values in zip(table.index, table.to_numpy().tolist(), strict=True)
+        ],
+        "foot": [
+            (_DENOMINATORS.get(name, name), [format_number(v) for v in values])
+            for name, values in zip(
+                denominators.index, denominators.to_numpy().tolist(), strict=True
+            )
+        ],
+    }
 
 
-def _frequencies(run: ReportRun) -> str:
-    from qualcode.report.figures import frequency_heatmap
+def _frequencies(run: ReportRun) -> dict[str, Any]:
+    from qualcode.report.heatmaps import frequency_heatmap
 
     by = [m.COUNTRY, m.ROLE]
     segments = run.frequencies(by=by)
     cases = run.frequencies(by=by, count="cases")
     percent = run.frequencies(by=by, percent=True)
-    figure = frequency_heatmap(percent, parents=run.parents, width=None)
     description = (
         "Heatmap of the share of each country and role group's participant segments coded with "
         "each code; rows are codes, columns are roles grouped by country. The counts are in the "
         "table 'Coded segments' above."
     )
-    return (
-        "<p>Rows are codes in codebook order; a parent code counts a segment once, however many "
-        "of its children coded it. The numbers are those of <code>qualcode freq --by country "
-        "--by role</code> (and <code>--count cases</code>); the last rows are the denominators."
-        "</p>"
-        + _freq_table(segments, "freq-segments", "Coded segments", run.parents)
-        + _freq_table(cases, "freq-cases", "Transcripts (cases) with the code", run.parents)
-        + figure_html(
+    return {
+        "segments": _frequency_table(segments, "freq-segments", "Coded segments", run.parents),
+        "cases": _frequency_table(
+            cases, "freq-cases", "Transcripts (cases) with the code", run.parents
+        ),
+        "heatmap": inline_figure(
             "fig-country-role",
-            figure,
+            frequency_heatmap(percent, parents=run.parents, width=None),
             "Share of segments coded, by country and role",
             description,
-            "Percent of each group's participant segments coded with each code "
-            "(<code>qualcode plot matrix --by country --by role --percent</code>). "
-            "Colour scale: viridis.",
-        )
-    )
+        ),
+    }
 
 
-def _figures(run: ReportRun) -> str:
+def _figures(run: ReportRun) -> dict[str, Any]:
     from qualcode.analysis.cooccurrence import cooccurrence
-    from qualcode.report.figures import cooccurrence_heatmap, frequency_bars
+    from qualcode.report.figures import frequency_bars
+    from qualcode.report.heatmaps import cooccurrence_heatmap
 
     freq = run.frequencies(by=m.COUNTRY, percent=True)
     bars = frequency_bars(freq, parents=run.parents, width=6.0)
@@ -318,78 +296,49 @@ def _figures(run: ReportRun) -> str:
     ]
     pairs.sort(key=lambda p: -p[0])
     top = "; ".join(f"{a} and {b}: {n}" for n, a, b in pairs[:5] if n > 0) or "none"
-    return figure_html(
-        "fig-country",
-        bars,
-        "Code frequencies by country",
-        "Grouped bar chart, percent of each country's participant segments coded with each "
-        "code. " + "; ".join(parts) + ".",
-        "Percent of each country's participant segments coded with each code; n = participant "
-        "segments (<code>qualcode plot freq --by country --percent</code>). Okabe–Ito colours.",
-    ) + figure_html(
-        "fig-cooccurrence",
-        heat,
-        "Code co-occurrence within segments",
-        "Heatmap of the number of segments coded with both codes, for each pair of leaf codes; "
-        f"the grey diagonal is the number of segments with the code. Most frequent pairs: {top}.",
-        "Segments coded with both codes (<code>qualcode cooccur</code>); the grey diagonal "
-        "counts the segments with each code.",
-    )
+    return {
+        "bars": inline_figure(
+            "fig-country",
+            bars,
+            "Code frequencies by country",
+            "Grouped bar chart, percent of each country's participant segments coded with each "
+            "code. " + "; ".join(parts) + ".",
+        ),
+        "cooccurrence": inline_figure(
+            "fig-cooccurrence",
+            heat,
+            "Code co-occurrence within segments",
+            "Heatmap of the number of segments coded with both codes, for each pair of leaf "
+            "codes; the grey diagonal is the number of segments with the code. Most frequent "
+            f"pairs: {top}.",
+        ),
+    }
 
 
 # --- the page ------------------------------------------------------------------------------------
 
 
-def _page(run: ReportRun, heading: str, sections: list[tuple[str, str, str]]) -> str:
+def _page(run: ReportRun, heading: str, sections: list[tuple[str, str, Any]]) -> str:
     import qualcode
 
     summary = run.out.manifest.get("summary", {})
     book = run.out.manifest.get("codebook", {})
-    nav = []
-    for key, title, _ in sections:
-        sub = ""
-        if key == "codes":
-            links = "".join(
-                f'<li class="{"parent" if c in run.parents else "child"}">'
-                f'<a href="#{run.anchors[c]}">{escape_html(c)}</a></li>'
-                for c in run.rows
-            )
-            sub = f"<ol>{links}</ol>"
-        nav.append(f'<li><a href="#{key}">{escape_html(title)}</a>{sub}</li>')
-    body = "".join(
-        f'<section id="{key}" aria-labelledby="{key}-h"><h2 id="{key}-h">{escape_html(title)}</h2>'
-        f"{content}</section>"
-        for key, title, content in sections
-    )
-    notice = (
-        '<p class="notice private"><strong>Contains interview passages.</strong> Share inside '
-        "the research team only; <code>qualcode report --no-quotes</code> makes a version with "
-        "figures and tables only.</p>"
-        if run.quotes
-        else '<p class="notice shareable"><strong>No transcript text.</strong> Figures and '
-        "tables only (<code>--no-quotes</code>).</p>"
-    )
-    lede = (
-        f"Codebook {escape_html(book.get('name', ''))} {escape_html(book.get('version', ''))} · "
-        f"{format_number(summary.get('transcripts', 0))} transcripts · "
-        f"{format_number(summary.get('segments', 0))} segments · coders: "
-        f"{escape_html(', '.join(summary.get('coders', [])) or '–')}"
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-        '<meta name="referrer" content="no-referrer">\n'
-        f'<meta name="generator" content="qualcode {escape_html(qualcode.__version__)}">\n'
-        f"<title>{escape_html(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        '<a class="skip" href="#main">Skip to the report</a>\n'
-        '<div class="layout">\n'
-        f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{"".join(nav)}</ol></nav>\n'
-        f'<main id="main">\n<header><h1>{escape_html(heading)}</h1><p class="lede">{lede}</p>{notice}'
-        f"</header>\n{body}\n"
-        f"<footer><p>Made by qualcode {escape_html(qualcode.__version__)} from the output folder of "
-        "<code>qualcode code</code>; the same folder always gives this same file.</p></footer>\n"
-        "</main>\n</div>\n</body>\n</html>\n"
+    return render_page(
+        version=qualcode.__version__,
+        heading=heading,
+        sections=[{"key": key, "title": title, "data": data} for key, title, data in sections],
+        nav_codes=[
+            {
+                "kind": "parent" if code in run.parents else "child",
+                "anchor": run.anchors[code],
+                "name": code,
+            }
+            for code in run.rows
+        ],
+        book_name=book.get("name", ""),
+        book_version=book.get("version", ""),
+        transcripts=format_number(summary.get("transcripts", 0)),
+        segments=format_number(summary.get("segments", 0)),
+        coders=", ".join(summary.get("coders", [])) or "–",
+        quotes=run.quotes,
     )

@@ -1,14 +1,22 @@
-"""Pieces every section of the review report uses: the shared run, escaping, small tables."""
+"""Pieces every section of the review report uses: the shared run, numbers, ids, small tables.
+
+Sections are prepared here and in `page` and `codes` as plain data (text, numbers already
+formatted, ids); the templates in ``templates/`` write the markup and escape every value.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html import escape
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from markupsafe import Markup
+
 from qualcode import models as m
+from qualcode import numbers
 
 if TYPE_CHECKING:
     from qualcode.analysis.frequencies import FrequencyTable
@@ -71,29 +79,18 @@ class ReportRun:
         return code_frequencies(self.out.segments, self.out.codings, self.order, **options)
 
 
-# --- small HTML helpers --------------------------------------------------------------------------
-
-
-def escape_html(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+# --- values and small tables -------------------------------------------------------------------
 
 
 def is_missing(value: object) -> bool:
-    """None, NaN, pd.NA or blank (pd.NA cannot be compared, so look at its text)."""
-    return value is None or str(value).strip() in ("", "nan", "NaN", "<NA>", "None")
+    """None, NaN, pd.NA, NaT or blank text; a list, tuple or array is never missing."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
-def format_number(value: object, decimals: int = 3) -> str:
-    if is_missing(value):
-        return "–"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.{decimals}f}"
-    return f"{int(value):,}"
-
-
-def wrap_section(value: object) -> str:
-    """Escaped text that may break after an underscore (cultural_mediator in a narrow header)."""
-    return escape_html(value).replace("_", "_<wbr>")
+# Counts with thousands separators, fractions with `decimals` places, a dash when missing.
+format_number = partial(numbers.format_number, thousands=True, missing="–", whole_floats=True)
 
 
 def anchor_ids(codes: Iterable[object]) -> dict[str, str]:
@@ -110,42 +107,44 @@ def anchor_ids(codes: Iterable[object]) -> dict[str, str]:
 
 
 def label_text(value: object) -> str:
+    """A group label as text: the parts of a tuple joined by a middle dot."""
     return " · ".join(map(str, value)) if isinstance(value, tuple) else str(value)
-
-
-def scrolling(table: str, label: str) -> str:
-    """A wide table in a keyboard-scrollable region (WCAG 2.1.1: reachable without a mouse)."""
-    return f'<div class="scroll" role="region" tabindex="0" aria-label="{escape_html(label)}">{table}</div>'
 
 
 def simple_table(
     caption: str, header: Sequence[str], rows: Iterable[Sequence[Any]], numeric_from: int = 1
-) -> str:
-    """A table whose first column holds row headers; columns from `numeric_from` are numbers."""
-    head = "".join(
-        f'<th scope="col"{" class=num" if i >= numeric_from else ""}>{escape_html(h)}</th>'
-        for i, h in enumerate(header)
-    )
-    body = []
-    for row in rows:
-        cells = [f'<th scope="row">{escape_html(row[0])}</th>']
-        for i, value in enumerate(row[1:], start=1):
-            text = format_number(value) if i >= numeric_from else escape_html(value)
-            cells.append(
-                f'<td class="num">{text}</td>' if i >= numeric_from else f"<td>{text}</td>"
+) -> dict[str, Any]:
+    """A table whose first column holds row headers; columns from `numeric_from` are numbers.
+
+    Returns the data of the ``simple_table`` macro: each header and cell with a flag saying
+    whether it is a number (right-aligned; numbers are formatted here).
+    """
+    return {
+        "caption": caption,
+        "header": [(label, i >= numeric_from) for i, label in enumerate(header)],
+        "rows": [
+            (
+                row[0],
+                [
+                    (format_number(value), True) if i >= numeric_from else (value, False)
+                    for i, value in enumerate(row[1:], start=1)
+                ],
             )
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return (
-        f"<table><caption>{escape_html(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+            for row in rows
+        ],
+    }
 
 
-def figure_html(key: str, figure: Any, title: str, description: str, caption: str) -> str:
-    from qualcode.report.figures import svg_markup
+def inline_figure(key: str, drawn: Any, title: str, description: str) -> dict[str, Any]:
+    """A figure of ours as inline SVG (`key` is its id and prefixes its ids), for the template.
 
-    svg = svg_markup(figure, key=key, title=title, description=description)
-    return f'<figure id="{key}">{svg}<figcaption>{caption}</figcaption></figure>'
+    The SVG comes from our own figure code and lxml, which escapes its text (codes, countries,
+    the title and description); it is the only markup the templates are handed.
+    """
+    from qualcode.report.svg import svg_markup
+
+    svg = svg_markup(drawn, key=key, title=title, description=description)
+    return {"key": key, "svg": Markup(svg)}  # markup of ours, never user text unescaped
 
 
 def human_coders(out: CodedOutput) -> list[str]:

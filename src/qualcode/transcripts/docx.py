@@ -90,15 +90,10 @@ def read_docx_transcript(
 
 def _read_blocks(path: Path) -> list[tuple[str, Any]]:
     """The body's paragraphs and tables in order: ("p", Paragraph) or ("t", Table)."""
-    try:
-        import docx
-        from docx.opc.exceptions import PackageNotFoundError
-    except ImportError:  # pragma: no cover - dependency missing
-        raise TranscriptError(
-            "reading .docx files needs python-docx (pip install python-docx)", file=path
-        ) from None
     import zipfile
 
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
 
     try:
@@ -156,8 +151,8 @@ def _leading_metadata(
         for j in range(i + 1, len(blocks)):
             if blocks[j][0] == "p" and blocks[j][1].text.strip() in ("---", "..."):
                 lines = [b.text for kind, b in blocks[i : j + 1] if kind == "p"]
-                front, _, _ = split_front_matter("\n".join(lines) + "\n", path)
-                return front, blocks[j + 1 :]
+                block_front, _, _ = split_front_matter("\n".join(lines) + "\n", path)
+                return block_front, blocks[j + 1 :]
         raise TranscriptError("metadata block opened with '---' is never closed", file=path)
     front: dict[str, Any] = {}
     while i < len(blocks):
@@ -170,7 +165,7 @@ def _leading_metadata(
         elif block.text.strip():
             match = _META_LINE.match(block.text)
             key = _normalise_key(match.group("key")) if match else None
-            if key not in META_LINE_KEYS:
+            if match is None or key not in META_LINE_KEYS:
                 break
             front[key] = match.group("value")
         i += 1
@@ -216,11 +211,12 @@ def _label_candidate(paragraph: Any) -> tuple[str, str, bool] | None:
         rest, colon = rest.lstrip()[1:], True
     elif rest.strip() and not rest[:1].isspace():
         return None  # bold start of a word, not a label
+    as_label = LABEL_RE.match(f"{label}: x") if label else None
     if (
         not label
         or len(label.split()) > _MAX_LABEL_WORDS
-        or not LABEL_RE.match(f"{label}: x")
-        or LABEL_RE.match(f"{label}: x").group("label").strip() != label
+        or as_label is None
+        or as_label.group("label").strip() != label
     ):
         return None
     return label, rest.strip(), colon

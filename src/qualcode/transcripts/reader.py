@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ TEXT_SUFFIXES = (".txt", ".md")
 # Other formats register a reader here: suffix -> "module:function" with the signature of
 # `read_text_transcript`. Imported lazily, so optional dependencies load only when needed.
 FORMAT_READERS: dict[str, str] = {}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES
 MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
 MAX_FRONT_MATTER_NODES = 10_000
 
@@ -211,19 +210,7 @@ def parse_turns(
         offsets.append(pos)
         pos += len(line) + 1
     candidates = [(LABEL_RE.match(line), i) for i, line in enumerate(lines)]
-    counts = Counter(m.group("label").strip() for m, _ in candidates if m)
-    known = {s.casefold() for s in declared} | {s.casefold() for s in interviewer_labels}
-    declared_only = any(True for _ in declared)
-
-    def is_speaker(label: str, current: str | None) -> bool:
-        if label.casefold() in known:
-            return True
-        if declared_only or len(label.split()) > 4:
-            return False
-        # A label used once still starts a turn when it answers the interviewer (or opens the
-        # text); inside someone's answer it is more likely prose ("Es decir: ...").
-        return counts[label] >= 2 or current is None or current.casefold() in known
-
+    is_speaker = _speaker_rule(candidates, declared, interviewer_labels)
     turns: list[Turn] = []
     speaker: str | None = None
     paragraphs: list[tuple[int, int]] = []
@@ -244,7 +231,7 @@ def parse_turns(
     for (match, i), line in zip(candidates, lines, strict=False):
         start = offsets[i]
         label = match.group("label").strip() if match else None
-        if label is not None and is_speaker(label, speaker):
+        if match is not None and label is not None and is_speaker(label, speaker):
             close_turn()
             paragraphs = []
             speaker = label
@@ -264,6 +251,28 @@ def parse_turns(
         para_end = content_start + len(content.rstrip())
     close_turn()
     return turns
+
+
+def _speaker_rule(
+    candidates: list[tuple[re.Match[str] | None, int]],
+    declared: Iterable[str],
+    interviewer_labels: Iterable[str],
+) -> Callable[[str, str | None], bool]:
+    """Whether a ``Label:`` at a line start opens a turn, given the current speaker."""
+    counts = Counter(m.group("label").strip() for m, _ in candidates if m)
+    known = {s.casefold() for s in declared} | {s.casefold() for s in interviewer_labels}
+    declared_only = any(True for _ in declared)
+
+    def is_speaker(label: str, current: str | None) -> bool:
+        if label.casefold() in known:
+            return True
+        if declared_only or len(label.split()) > 4:
+            return False
+        # A label used once still starts a turn when it answers the interviewer (or opens the
+        # text); inside someone's answer it is more likely prose ("Es decir: ...").
+        return counts[label] >= 2 or current is None or current.casefold() in known
+
+    return is_speaker
 
 
 def supported_suffixes() -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qualcode.transcripts.reader import Transcript
+from qualcode.transcripts.reader import Transcript, Turn
 
 SentenceSplitter = Callable[[str, str], list[tuple[int, int]]]
 
@@ -59,8 +59,9 @@ def _id_from_normalised(transcript_id: str, unit: str, normalised: str, occurren
 
 def _spans(
     transcript: Transcript, unit: str, split_sentences: SentenceSplitter | None
-) -> list[tuple[object, int, int]]:
-    spans: list[tuple[object, int, int]] = []
+) -> list[tuple[Turn, int, int]]:
+    """(turn, start, end) of each segment of `unit`, in text order."""
+    spans: list[tuple[Turn, int, int]] = []
     for turn in transcript.turns:
         if unit == "turn":
             spans.append((turn, turn.start, turn.end))

@@ -122,13 +122,9 @@ def _check_blocks(text: str, fmt: str, path: Path) -> None:
 
 def _parse_cues(text: str, path: Path) -> list[_Part]:
     """Every cue's text split by voice, with its times."""
-    try:
-        import webvtt
-        from webvtt.errors import MalformedCaptionError, MalformedFileError
-    except ImportError:  # pragma: no cover - dependency missing
-        raise TranscriptError(
-            "reading subtitles needs webvtt-py (pip install webvtt-py)", file=path
-        ) from None
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
     fmt = SUBTITLE_FORMATS[path.suffix.lower()]
     try:
         captions = webvtt.from_buffer(io.StringIO(text), format=fmt).captions
@@ -168,7 +164,7 @@ def _with_speakers(
     for part in parts:
         match = LABEL_RE.match(part.text) if part.voice is None else None
         label = match.group("label").strip() if match else None
-        if label and len(label.split()) <= _MAX_LABEL_WORDS:
+        if match is not None and label and len(label.split()) <= _MAX_LABEL_WORDS:
             prefixed.append((label, part.text[match.end() :].strip()))
         else:
             prefixed.append(None)

@@ -4,27 +4,37 @@ lemmas and norms the matchers saw."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from qualcode.codebook.schema import Codebook
 from qualcode.validity.autocode import Hit, code_texts, codes_of
 
-TOKEN = "token"
-LOWER = "lower"
-LEMMA = "lemma"  # what a `phrase` (lemma mode) or a LEMMA token test compares: the NORM
-TOKEN_COLUMNS = ["i", TOKEN, LOWER, LEMMA, "start", "end"]
+if TYPE_CHECKING:  # pandas is not imported for one text: `codebook test --text` must answer fast
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token as the matchers see it: `lemma` is what a lemma phrase or a LEMMA test compares
+    (the lower-cased lookup lemma, stored as the token's NORM)."""
+
+    i: int
+    text: str
+    lower: str
+    lemma: str
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
 class TextExplanation:
     """``codes``: the codes given (with parents); ``hits``: every surviving match;
-    ``tokens``: one row per token (index, text, lower-case form, lookup lemma, offsets)."""
+    ``tokens``: every token with its lower-case form, lookup lemma and offsets."""
 
     language: str
     codes: list[str]
     hits: list[Hit]
-    tokens: pd.DataFrame
+    tokens: list[Token]
 
 
 def explain_text(codebook: Codebook, text: str, language: str) -> TextExplanation:
@@ -34,14 +44,11 @@ def explain_text(codebook: Codebook, text: str, language: str) -> TextExplanatio
     hits = code_texts(codebook, [text], [language])[0]
     given = codes_of(hits, dict(codebook.code_order()))
     doc = get_pipeline(language).make_docs([text])[0]
-    tokens = pd.DataFrame(
-        [
-            (t.i, t.text, t.lower_, t.norm_, t.idx, t.idx + len(t.text))
-            for t in doc
-            if not t.is_space
-        ],
-        columns=TOKEN_COLUMNS,
-    )
+    tokens = [
+        Token(t.i, t.text, t.lower_, t.norm_, t.idx, t.idx + len(t.text))
+        for t in doc
+        if not t.is_space
+    ]
     return TextExplanation(language, [c for c in codebook.code_names if c in given], hits, tokens)
 
 
@@ -68,6 +75,8 @@ class SegmentExplanation:
 def explain_segment(folder, segment_id: str) -> SegmentExplanation:
     """Explain `segment_id` of the output folder `folder` (see SegmentExplanation)."""
     from pathlib import Path
+
+    import pandas as pd
 
     from qualcode import models as m
     from qualcode.codebook import load_codebook
@@ -104,6 +113,8 @@ def explain_segment(folder, segment_id: str) -> SegmentExplanation:
 
 
 def _auto_rows(codings: pd.DataFrame, segment: pd.Series, lines: dict) -> pd.DataFrame:
+    import pandas as pd
+
     from qualcode import models as m
 
     rows = []

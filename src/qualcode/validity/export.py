@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualcode.numbers import format_number
 from qualcode.validity.measure import (
     EXPECTED,
     GIVEN,
@@ -129,13 +130,13 @@ def result_markdown(result: CodebookTest, passages: pd.DataFrame | None = None) 
     ]
     base = result.baseline.codes.set_index(CODE) if result.baseline is not None else None
     for row in result.scores.codes.to_dict("records"):
-        cells = [str(row[CODE]), *(_fmt(row[k]) for k in _METRICS), str(int(row[SUPPORT]))]
+        cells = [str(row[CODE]), *(_fmt_number(row[k]) for k in _METRICS), str(int(row[SUPPORT]))]
         if base is not None:
-            cells.append(_fmt(base.loc[row[CODE], F1]))
+            cells.append(_fmt_number(base.loc[row[CODE], F1]))
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"No-code passages given a code: {_fmt(result.scores.no_code_rate)} "
+        f"No-code passages given a code: {_fmt_number(result.scores.no_code_rate)} "
         f"(of {result.scores.n_no_code}).",
         "",
         "| language | precision | recall | F1 | support |",
@@ -145,7 +146,7 @@ def result_markdown(result: CodebookTest, passages: pd.DataFrame | None = None) 
     for row in macro.to_dict("records"):
         lines.append(
             f"| {row[LANGUAGE]} (macro) | "
-            + " | ".join(_fmt(row[k]) for k in _METRICS)
+            + " | ".join(_fmt_number(row[k]) for k in _METRICS)
             + f" | {int(row[SUPPORT])} |"
         )
     if passages is not None and len(passages):
@@ -158,11 +159,9 @@ def result_markdown(result: CodebookTest, passages: pd.DataFrame | None = None) 
     return "\n".join(lines) + "\n"
 
 
-def _fmt(value: Any) -> str:
-    return (
-        "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-    )
-
-
 def _md(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def _fmt_number(value: object) -> str:
+    return format_number(value, 3, missing="–")

@@ -116,7 +116,7 @@ def _passages(
     known_codes: list[str] | None,
     problems: list[Problem],
 ) -> list[Passage]:
-    from qualcode.codebook.load import language_supported
+    from qualcode.codebook.patterns import language_supported
 
     known = set(known_codes) if known_codes is not None else None
     seen: dict[str, int] = {}
