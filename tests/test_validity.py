@@ -377,3 +377,16 @@ def test_explain_names_pattern_line_and_decisions(tmp_path):
     assert segment in result.stdout and "overrides/" in result.stdout and "applied" in result.stdout
     missing = run_cli(["explain", "nope.t.0", "--from", str(out)])
     assert missing.exit_code == 2 and "no segment 'nope.t.0'" in missing.stderr
+
+
+def test_codebook_test_also_runs_the_examples(tmp_path):
+    book = write(tmp_path / "ex.yaml", EXAMPLES)
+    gold = write(
+        tmp_path / "g.jsonl",
+        '{"id": "a", "language": "en", "text": "To court.", "codes": ["lit"]}\n',
+    )
+    result = run_cli(["codebook", "test", str(book), "--gold", str(gold), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert "counterexample (en) gets the code" in result.stderr  # a warning, not an error
+    failing = json.loads(result.stdout)["examples_failing"]
+    assert len(failing) == 2 and all(str(book) in f for f in failing)

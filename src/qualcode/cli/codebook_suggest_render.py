@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from qualcode.cli.render import console, err_console
+from qualcode.cli.render import console, emit_text
 
 
 def compute(codebook, gold, split, from_, coder, codes, limit):
@@ -86,7 +86,7 @@ def _write(found, fmt, output: Path | None) -> None:
         from qualcode.errors import GoldError
 
         raise GoldError(f"cannot tell the format of {output}: give --format json, csv or md")
-    _emit(makers[chosen](), output)
+    emit_text(makers[chosen](), output)
 
 
 def _print_terms(found) -> None:
@@ -122,13 +122,3 @@ def _print_terms(found) -> None:
                 console.print(f"  {escape(r['term'])}: {escape(context)}", highlight=False)
     if found.terms.empty:
         console.print("No term occurs in two or more missed passages.", highlight=False)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        console.file.write(text)
-        return
-    from qualcode.output import atomic_write_file
-
-    atomic_write_file(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    err_console.print(f"wrote {escape(str(output))}", highlight=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from qualcode.cli.render import console, err_console
+from qualcode.cli.render import console, emit_text, err_console, print_warning
 from qualcode.numbers import format_number
 
 
@@ -19,6 +19,8 @@ def measure(book, gold: Path, *, split, baseline, show, fmt, output) -> None:
 
     passages = read_gold(gold, known_codes=book.code_names, split=split)
     result = measure_codebook(book, passages, baseline=baseline)
+    for problem in result.example_problems:
+        print_warning(str(problem))
     shown = result.shown(show) if show is not None else None
     if fmt is not None or output is not None:
         chosen = fmt or (output.suffix.lstrip(".").lower() if output is not None else "json")
@@ -31,22 +33,12 @@ def measure(book, gold: Path, *, split, baseline, show, fmt, output) -> None:
             from qualcode.errors import GoldError
 
             raise GoldError(f"cannot tell the format of {output}: give --format json, csv or md")
-        _emit(text(), output)
+        emit_text(text(), output)
         return
     where = f"{gold}" + (f", split {split}" if split else "")
     _score_tables(result, where)
     if shown is not None:
         _passages(shown, show)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        console.file.write(text)
-        return
-    from qualcode.output import atomic_write_file
-
-    atomic_write_file(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    err_console.print(f"wrote {escape(str(output))}", highlight=False)
 
 
 def _score_tables(result, where: str) -> None:

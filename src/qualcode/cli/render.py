@@ -164,3 +164,18 @@ def print_frequency_preview(out_console: Console, out, by: list[str]) -> None:
     out_console.print(
         dataframe_table(table, title=f"Transcripts mentioning each code, by {' x '.join(by)}")
     )
+
+
+def emit_text(text: str, output: Path | None) -> None:
+    """Print `text` to stdout, or write it to `output` atomically and say so on stderr."""
+    from rich.markup import escape
+
+    if output is None:
+        import typer
+
+        typer.echo(text, nl=False)
+        return
+    from qualcode.output import atomic_write_file
+
+    atomic_write_file(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    err_console.print(f"wrote {escape(str(output))}", highlight=False)

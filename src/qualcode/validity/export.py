@@ -2,7 +2,8 @@
 
 JSON: ``macro``/``micro`` ({precision, recall, f1}), ``no_code_rate``, ``codes`` ([{code,
 precision, recall, f1, support}]), ``by_language`` ({lang: {macro, micro, codes}}), ``baseline``
-(the same, when asked), ``passages`` ([{id, language, expected, given, patterns}]).
+(the same, when asked), ``examples_failing`` (examples without their code, counterexamples with
+it), ``passages`` ([{id, language, expected, given, patterns}]).
 Undefined ratios are ``null`` in JSON and empty in CSV.
 """
 
@@ -81,6 +82,7 @@ def result_dict(result: CodebookTest, passages: pd.DataFrame | None = None) -> d
     document = scores_dict(result.scores)
     if result.baseline is not None:
         document["baseline"] = {"name": result.baseline_name, **scores_dict(result.baseline)}
+    document["examples_failing"] = [str(p) for p in result.example_problems]
     document["passages"] = [
         {
             PASSAGE_ID: r[PASSAGE_ID],

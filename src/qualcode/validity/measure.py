@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from qualcode.codebook.schema import Codebook
+from qualcode.errors import Problem
 from qualcode.validity.autocode import Hit, code_texts, codes_of
 from qualcode.validity.gold import Passage
 from qualcode.validity.scores import Scores, score_passages
@@ -29,6 +30,7 @@ class CodebookTest:
     passage carries. ``scores``: the codebook's; ``baseline``: the baseline's, when asked.
     ``passages``: one row per passage: id, language, expected, given, missed, false_positives
     (sorted code lists) and patterns (the hits: code, pattern id, YAML line, matched words).
+    ``example_problems``: the codebook's failing examples and counterexamples (see examples.py).
     """
 
     codes: list[str]
@@ -36,6 +38,7 @@ class CodebookTest:
     baseline: Scores | None
     baseline_name: str | None
     passages: pd.DataFrame
+    example_problems: list[Problem] = field(default_factory=list)
 
     def shown(self, show: str) -> pd.DataFrame:
         """The passages with a miss (`misses`), a false positive (`false-positives`) or all."""
@@ -64,11 +67,15 @@ def measure_codebook(
 
     `baseline="keywords"` also scores the trivial keyword coder of `baseline.keyword_coder`.
     """
+    from qualcode.validity.autocode import build_matchers
+    from qualcode.validity.examples import check_examples
+
     codes = measured_codes(codebook, passages)
     parents = dict(codebook.code_order())
-    hits = code_texts(
-        codebook, [p.text for p in passages], [p.language for p in passages], matchers
-    )
+    languages = [p.language for p in passages]
+    if matchers is None:
+        matchers = build_matchers(codebook, [*languages, *codebook.languages])
+    hits = code_texts(codebook, [p.text for p in passages], languages, matchers)
     given = [codes_of(h, parents) & set(codes) for h in hits]
     scores = score_passages(passages, given, codes)
     base = None
@@ -77,7 +84,14 @@ def measure_codebook(
 
         coder = keyword_coder(codebook, codes)
         base = score_passages(passages, coder(passages), codes)
-    return CodebookTest(codes, scores, base, baseline, _passage_table(passages, given, hits, codes))
+    return CodebookTest(
+        codes,
+        scores,
+        base,
+        baseline,
+        _passage_table(passages, given, hits, codes),
+        check_examples(codebook, matchers),
+    )
 
 
 def _passage_table(
