@@ -234,9 +234,10 @@ def test_filter_codings_returns_the_remaining_tables(tables):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"where": "n_words >"}, "cannot evaluate where expression 'n_words >'"),
-        ({"where": "colour == 'red'"}, "name 'colour' is not defined"),
-        ({"where": "n_words + 1"}, "is not a condition"),
+        ({"where": "n_words >"}, "where expression 'n_words >': cannot read it"),
+        ({"where": "colour == 'red'"}, "unknown column(s) colour in where expression"),
+        ({"where": "n_words + 1 > 2"}, "arithmetic: not in the language (n_words + 1)"),
+        ({"where": "n_words"}, "column 'n_words' (numbers) is not a condition"),
         ({"codes": ["lobying"]}, "unknown code(s) lobying; known codes: dilemma, humanitarianism"),
         ({"by": ["country", "colour"]}, "unknown by column(s) colour"),
         ({"coder": "zoe"}, "unknown coder(s) zoe; coders: ana, auto, ben"),
@@ -565,9 +566,13 @@ def test_nullable_dtypes_as_read_from_parquet_give_the_same_tables(tables):
     result = freq(nullable, by="role", count="words", percent=True)
     pd.testing.assert_frame_equal(result.table, expected.table)
     pd.testing.assert_frame_equal(result.denominators, expected.denominators)
-    # a string method on a column with <NA> is a condition; missing values do not match
-    lawyers = freq(nullable, where="role.str.startswith('law')").denominators
-    assert lawyers.loc["n_segments", "Total"] == 4
+    # a comparison on a column with <NA> is a condition; a missing value matches neither it nor
+    # its negation: lawyers are it_lawyer_01-001..004; the others it_activist_02 (2 segments)
+    # and es_official_03 (2), not es_unknown_04, whose role is missing
+    for table in (tables, nullable):
+        for where, expected in (("role == 'lawyer'", 4), ("not role == 'lawyer'", 4)):
+            assert freq(table, where=where).denominators.loc["n_segments", "Total"] == expected
+        assert freq(table, where="role != 'lawyer'").denominators.loc["n_segments", "Total"] == 4
     assert analysis.quotes(*nullable, ORDER, code="humanitarianism").loc[0, "highlights"] == [
         (0, 7),
         (13, 25),

@@ -47,6 +47,7 @@ def test_code_writes_tables_and_prints_summary(
             "transcripts.parquet",
             "run.json",
             "codebook.yaml",
+            ".qualcode-output.json",  # the marker: qualcode wrote this folder
         ]
     )
     codings = pd.read_parquet(out / "codings.parquet")

@@ -110,7 +110,7 @@ FREQUENCIES = [
     {"source": "auto", "count": "words"},
     {"coder": ["auto"], "by": "role"},
     {"where": "country == 'Italy'", "by": "role"},
-    {"where": "role != 'lawyer'", "by": "role"},  # a missing role is kept, as pandas keeps it
+    {"where": "role != 'lawyer'", "by": "role"},  # a missing role matches no comparison
     {"where": "n_words > 5 and segment_index >= 1", "count": "cases"},
     {"include_interviewer": True, "by": "is_interviewer"},
     {"where": "country == 'Nowhere'", "by": "country", "percent": True},  # nothing left
@@ -227,6 +227,8 @@ def test_dask_matrix_matches_the_hand_counts(folders, scheduler):
         ("code_frequencies", {"source": "robot"}),
         ("code_frequencies", {"where": "contry == 'Italy'"}),
         ("code_frequencies", {"where": "n_words + 1"}),
+        ("code_frequencies", {"where": "country > 3"}),
+        ("code_frequencies", {"where": "'court' in txt"}),
         ("code_matrix", {"rows": "text"}),
         ("cooccurrence", {"within": "paragraph"}),
     ],
@@ -242,11 +244,28 @@ def test_bad_requests_give_the_local_engines_message(folders, scheduler, functio
 @pytest.mark.parametrize(
     "where", ["n_words > n_words.mean()", "segment_index == segment_index.max()"]
 )
-def test_a_where_over_the_whole_column_is_refused_not_evaluated_per_partition(
-    folders, scheduler, where
-):
-    with pytest.raises(AnalysisError, match="compares rows with the whole column"):
+def test_a_where_over_the_whole_column_cannot_be_written(folders, scheduler, where):
+    # The where language only compares a row's own values, so each partition keeps the rows
+    # the whole table would; an aggregate is a method call, refused before any worker runs.
+    with pytest.raises(AnalysisError, match="function and method calls: not in the language"):
         analysis_dask.code_frequencies(folders["sample"], where=where, scheduler=scheduler)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "country.__class__.__init__.__globals__['sys'].modules['os'].system('touch {p}') == 0",
+        "@pd.io.common.os.system('touch {p}') == 0",
+        "country.to_csv('{p}') == 0",
+    ],
+)
+def test_a_where_that_ran_python_on_the_workers_is_refused(folders, scheduler, tmp_path, where):
+    # Issue 16: on main these ran on the Dask workers (`freq --engine dask`) and wrote the file.
+    sentinel = tmp_path / "pwned"
+    for function in (analysis_dask.code_frequencies, analysis_dask.cooccurrence):
+        with pytest.raises(AnalysisError, match="^where expression"):
+            function(folders["sample"], where=where.format(p=sentinel), scheduler=scheduler)
+    assert not sentinel.exists()
 
 
 def test_workers_read_only_the_columns_needed_never_the_text(folders, scheduler, monkeypatch):
@@ -272,7 +291,7 @@ def test_workers_read_only_the_columns_needed_never_the_text(folders, scheduler,
     )
     assert [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.N_WORDS, m.COUNTRY, m.IS_INTERVIEWER, m.ROLE] in asked
     asked.clear()
-    analysis_dask.code_frequencies(folder, where="text.str.contains('court')", scheduler=scheduler)
+    analysis_dask.code_frequencies(folder, where="'court' in text", scheduler=scheduler)
     assert any(m.TEXT in columns for columns in asked)  # only when `where` names it
 
 

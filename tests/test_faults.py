@@ -26,13 +26,15 @@ from qualcode.decisions.ledger import read_overrides
 from qualcode.output import atomic
 from qualcode.output.atomic import write_output_folder
 from qualcode.output.folder import load_output
+from qualcode.output.guard import MARKER_FILE
 
 HEADER = ",".join(m.OVERRIDE_COLUMNS) + "\n"
 POSIX_ONLY = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """The files of an output folder but its marker (which lists them)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != MARKER_FILE}
 
 
 def _restore(folder: Path, files: dict[str, bytes]) -> None:
@@ -297,7 +299,7 @@ def test_a_run_removes_temporary_folders_of_killed_runs_but_not_of_live_ones(tmp
         write_output_folder(out, lambda folder: (folder / "run.json").write_text("{}"))
         assert not killed.exists()
         assert live.is_dir() and other.is_dir()
-    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # the lock file never ships
+    assert sorted(p.name for p in out.iterdir()) == [MARKER_FILE, "run.json"]  # never the lock
 
 
 @POSIX_ONLY

@@ -307,10 +307,10 @@ def test_code_reads_docx_vtt_and_md_together(tmp_path, mini_codebook):
 
 
 def test_unsupported_format_lists_the_supported_ones(tmp_path, mini_codebook):
-    path = tmp_path / "interview.odt"
-    path.write_bytes(b"PK\x03\x04")
+    path = tmp_path / "interview.doc"  # Word 97-2003: save it as .docx
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
     result = run_cli(["code", str(path), "--codebook", str(mini_codebook), "--out", "o", "-q"])
     assert result.exit_code == 2
-    assert "unsupported format '.odt'" in result.stderr
-    for suffix in (".docx", ".vtt", ".srt"):
+    assert "unsupported format '.doc'" in result.stderr
+    for suffix in (".docx", ".odt", ".rtf", ".pdf", ".vtt", ".srt"):
         assert suffix in result.stderr

@@ -11,7 +11,8 @@ import pytest
 from conftest import write
 from qualcode import models as m
 from qualcode.coding.api import code_corpus
-from qualcode.decisions.ledger import append_override, read_overrides
+from qualcode.decisions.append import append_override
+from qualcode.decisions.ledger import read_overrides
 from qualcode.errors import OverrideError
 
 HEADER = "segment_id,code,action,coder,note,timestamp\n"
@@ -74,7 +75,10 @@ def test_last_decision_wins_by_timestamp_not_file_order(
 
 @pytest.mark.parametrize(
     ("segment", "code", "status"),
-    [("gone.t.0000000000", "litigation", "orphan_segment"), (None, "no_such_code", "orphan_code")],
+    [
+        ("it_two.t.0000000000", "litigation", "orphan_segment"),
+        (None, "no_such_code", "orphan_code"),
+    ],
 )
 def test_orphan_override_is_reported_not_dropped(
     tmp_path: Path, base, mini_corpus: Path, mini_codebook: Path, segment, code, status
@@ -92,7 +96,7 @@ def test_orphan_override_is_reported_not_dropped(
 @pytest.mark.parametrize(
     ("content", "message", "line"),
     [
-        (HEADER + "s1,litigation,ad,anna,,\n", "action 'ad' must be add or remove", 2),
+        (HEADER + "s1,litigation,ad,anna,,\n", "action 'ad' must be add, remove or done", 2),
         (HEADER + "s1,,add,anna,,\n", "empty code", 2),
         (HEADER + ",litigation,add,anna,,\n", "empty segment_id", 2),
         (HEADER + "s1,litigation,add,anna,,yesterday\n", "not ISO 8601", 2),

@@ -18,6 +18,7 @@ ILLUSTRATIONS = {
     "it_lawyer_04.t.1a2b3c4d5e": "an example segment id",
     "es_doctor_03.t.0c1d2e3f4a": "an example segment id",
     "other_tool.csv": "a file made by another tool",
+    "override done": "it would mark a transcript of the shipped overrides/ as coded",
 }
 
 
@@ -41,7 +42,7 @@ def test_the_readme_shows_the_quick_start_command_first() -> None:
 
 @pytest.mark.slow
 def test_every_readme_command_runs_on_the_sample(tmp_path: Path, monkeypatch) -> None:
-    for name in ("transcripts_sample", "codebooks", "overrides", "identifiers.yaml"):
+    for name in ("transcripts_sample", "codebooks", "overrides", "identifiers.yaml", "benchmarks"):
         (tmp_path / name).symlink_to(REPO / name)
     monkeypatch.chdir(tmp_path)
     ran = []

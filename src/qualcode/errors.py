@@ -83,3 +83,11 @@ class ExportError(QualcodeError):
 
 class GoldError(QualcodeError):
     """A gold file (labelled passages for `codebook test` / `codebook suggest`) is malformed."""
+
+
+class RegexTimeoutError(CodebookError):
+    """A codebook regex ran past its time limit on one segment (catastrophic backtracking).
+
+    The run stops rather than skip the pattern, so the same inputs never give different codings
+    on a slower machine.
+    """

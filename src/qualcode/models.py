@@ -42,13 +42,18 @@ SOURCE_MANUAL = "manual"
 AUTO_CODER = "auto"
 
 # --- overrides (overrides/<coder>.csv and out/overrides.parquet) ---------------------------------
-ACTION = "action"  # add | remove
+ACTION = "action"  # add | remove | done
 TIMESTAMP = "timestamp"
-STATUS = "status"  # applied | redundant | orphan_segment | orphan_code
+STATUS = "status"  # applied | redundant | orphan_segment | orphan_code | done | not_in_corpus
 OVERRIDE_FILE = "file"
 OVERRIDE_LINE = "line"
 ACTION_ADD = "add"
 ACTION_REMOVE = "remove"
+# A coverage mark: the coder coded the transcript named in segment_id in full (code is DONE_CODE).
+ACTION_DONE = "done"
+DONE_CODE = "*"
+STATUS_DONE = "done"
+STATUS_NOT_IN_CORPUS = "not_in_corpus"  # a decision on a transcript this run did not code
 OVERRIDE_COLUMNS = [SEGMENT_ID, CODE, ACTION, CODER, NOTE, TIMESTAMP]
 
 # --- transcripts table (out/transcripts.parquet) -------------------------------------------------
@@ -56,7 +61,61 @@ OVERRIDE_COLUMNS = [SEGMENT_ID, CODE, ACTION, CODER, NOTE, TIMESTAMP]
 
 UNITS = ("turn", "paragraph", "sentence")
 LANGUAGES = ("en", "it", "es")
-DEFAULT_INTERVIEWER_LABELS = ("interviewer", "int", "q")
+# Speaker labels of the interviewer, compared case-insensitively: English, Italian and Spanish
+# long forms, then the short ones. The one-letter forms in AMBIGUOUS_INTERVIEWER_LABELS also name
+# a participant in some conventions (``P:`` Participant / Pregunta, ``E:`` Entrevistado /
+# Entrevistador, ``I:`` Intervistato / Interviewer, ``D:`` Domanda), so in one transcript they
+# count as the interviewer only when no other interviewer label opens a turn there but another
+# speaker's label does, and then only the first of them (in this order): ``INT:``/``P:`` -> P is
+# the participant; ``P:``/``R:`` -> P is the question; ``I:``/``P:`` -> I asks; ``P:`` alone ->
+# a participant.
+DEFAULT_INTERVIEWER_LABELS = (
+    "interviewer",
+    "int",
+    "q",
+    "question",
+    "moderator",
+    "facilitator",
+    "researcher",
+    "entrevistador",
+    "entrevistadora",
+    "entrevistador(a)",
+    "pregunta",
+    "moderador",
+    "moderadora",
+    "investigador",
+    "investigadora",
+    "intervistatore",
+    "intervistatrice",
+    "domanda",
+    "moderatore",
+    "moderatrice",
+    "ricercatore",
+    "ricercatrice",
+    "i",
+    "e",
+    "d",
+    "p",
+)
+AMBIGUOUS_INTERVIEWER_LABELS = ("i", "e", "d", "p")
+# Labels of the person interviewed: always speakers (even when used once), never the interviewer.
+DEFAULT_RESPONDENT_LABELS = (
+    "r",
+    "a",
+    "b",
+    "respondent",
+    "interviewee",
+    "participant",
+    "answer",
+    "respuesta",
+    "entrevistado",
+    "entrevistada",
+    "participante",
+    "risposta",
+    "intervistato",
+    "intervistata",
+    "partecipante",
+)
 
 SEGMENT_COLUMNS = [
     SEGMENT_ID,

@@ -4,10 +4,13 @@ Every analysis takes the segment table and the coding table of one `qualcode cod
 ``qualcode.output.folder.load_output``) and the same filters (`filter_codings`):
 
 * Interviewer segments are left out unless ``include_interviewer=True``.
-* ``where`` is a pandas expression on the segment table (any metadata column); it restricts the
-  denominators and the numerators alike.
+* ``where`` is a condition on the segment table's columns in a small filter language (see
+  ``qualcode.analysis.where``: comparisons, ``in``, ``and``/``or``/``not``; never run as code);
+  it restricts the denominators and the numerators alike.
 * ``codes`` (a parent brings its children), ``source`` and ``coder`` select codings only, so
   denominators do not change with them.
+* ``transcripts`` keeps only these transcripts (the CLI passes the transcripts a ``--coder``
+  covered, so a coder's percentages are of what they coded).
 
 `Hierarchy` is the codebook's tree of codes as the analyses read it (codebook order, roll-ups).
 """
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode import models as m
+from qualcode.analysis.where import apply_where
 from qualcode.errors import AnalysisError
 
 Source = Literal["all", "auto", "manual"]
@@ -108,22 +112,6 @@ def as_list(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def apply_where(segments: pd.DataFrame, where: str) -> pd.DataFrame:
-    try:
-        mask = segments.eval(where, engine="python")
-    except Exception as exc:  # any failure of a user's expression is bad input, not a bug
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        columns = ", ".join(c for c in segments.columns if c != m.TEXT)
-        raise AnalysisError(
-            f"cannot evaluate where expression {where!r}: {reason}; columns: {columns}"
-        ) from None
-    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask.dtype):
-        raise AnalysisError(
-            f"where expression {where!r} is not a condition (e.g. country == 'Italy')"
-        )
-    return segments[mask.fillna(False).astype(bool)]  # a missing value never matches
-
-
 def check_source(source: str) -> None:
     if source not in _SOURCES:
         raise AnalysisError(f"unknown source {source!r}; use one of {', '.join(_SOURCES)}")
@@ -147,13 +135,16 @@ def filter_codings(
     coder: str | Iterable[str] | None = None,
     where: str | None = None,
     include_interviewer: bool = False,
+    transcripts: Iterable[str] | None = None,
     code_order: CodeOrder = (),
 ) -> Filtered:
     """Apply the shared filters and return the remaining ``(segments, codings)``.
 
     ``where`` and ``include_interviewer`` select segments (and so the codings on them);
     ``codes`` (a code selects its descendants too), ``source`` and ``coder`` select codings only,
-    so denominators do not change with them. Codes are checked against ``code_order`` plus the
+    so denominators do not change with them. ``transcripts`` (e.g. the transcripts a coder
+    covered, `decisions.coverage`) keeps only those transcripts' segments: numerators and
+    denominators alike. Codes are checked against ``code_order`` plus the
     codes in ``codings``. Raises AnalysisError for a bad expression, an unknown code, source or
     coder.
     """
@@ -173,6 +164,8 @@ def filter_codings(
         segments = segments[~segments[m.IS_INTERVIEWER].fillna(False).astype(bool)]
     if where:
         segments = apply_where(segments, where)
+    if transcripts is not None:
+        segments = segments[segments[m.TRANSCRIPT_ID].isin(list(transcripts))]
     codings = codings[is_among(codings[m.SEGMENT_ID], segments[m.SEGMENT_ID])]
     return Filtered(segments, codings)
 

@@ -11,10 +11,10 @@ index, columns, dtypes and values.
 
 Two steps differ in how, not in what, they compute:
 
-* ``where`` is evaluated partition by partition, so it must look at one row at a time
-  (comparisons, ``and``/``or``, ``isin``, ``.str`` methods). An expression that aggregates over
-  a column (``n_words > n_words.mean()``) would give other rows than on the whole table; it is
-  refused with an AnalysisError (checked on a sample of rows) -- use the local engine for it.
+* ``where`` is evaluated partition by partition. Its language (``qualcode.analysis.where``)
+  only compares each row's own values, so every partition keeps exactly the rows the whole
+  table would; it is checked first on a sample of rows read here, so a bad expression fails
+  before any worker runs it, with the local engine's message.
 * co-occurrence shuffles the codings so that each segment (or transcript, for ``transcript``
   and ``overlap``) sits in one partition, then computes each partition's code x code matrix with
   the local engine's pandas code and adds the matrices up (the sweep over overlapping passages
@@ -36,7 +36,6 @@ from qualcode.analysis.cooccurrence import MEASURES, WITHIN, cooccurrence_table,
 from qualcode.analysis.filters import (
     Hierarchy,
     Source,
-    apply_where,
     as_list,
     check_coders,
     check_columns,
@@ -51,6 +50,7 @@ from qualcode.analysis.frequencies import (
 )
 from qualcode.analysis.groups import coded_segments, group_keys, segment_groups
 from qualcode.analysis.matrix import VALUES, matrix_counts, matrix_table
+from qualcode.analysis.where import apply_where, parse_where
 from qualcode.coding.cluster import DEFAULT_WORKERS, dask_client
 from qualcode.errors import AnalysisError, OutputError
 from qualcode.output.folder import (
@@ -64,7 +64,7 @@ from qualcode.output.folder import (
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-# Rows of the first segment file on which `where` must give the same rows whole and one by one.
+# Rows of the first segment file on which `where` is checked before the workers run it.
 WHERE_SAMPLE_ROWS = 64
 # Keep the dtypes pandas gives when it reads the files (load_output), not Dask's own string
 # dtype: comparisons with missing values differ between the two, and `where` must not.
@@ -163,15 +163,18 @@ def _run_facts(codings: dd.DataFrame, want_coders: bool) -> tuple[pd.DataFrame, 
     return pairs.drop_duplicates(m.CODE)[columns], known
 
 
-def _check_row_wise(sample: pd.DataFrame, where: str) -> None:
-    """Refuse a `where` that does not give the same rows on a table and on its rows one by one."""
-    whole = apply_where(sample, where).index  # a bad expression fails here, as locally
-    one_by_one = [i for i in sample.index if len(apply_where(sample.loc[[i]], where))]
-    if list(whole) != one_by_one:
-        raise AnalysisError(
-            f"where expression {where!r} compares rows with the whole column (e.g. with its mean); "
-            "the Dask engine evaluates it on parts of the table: use the local engine"
-        )
+def _check_where(folder: _Folder, where: str | None) -> None:
+    """Check a where expression here, before any worker runs it: the language, the columns
+    (those the local engine loads: the text only when named) and, on a sample of rows read on
+    this machine, the kinds of values compared. Raises AnalysisError as the local engine."""
+    if not where:
+        return
+    known = [*folder.segment_frame().columns]
+    if m.TEXT in parse_where(where).columns and m.TEXT in folder.segment_columns:
+        known.append(m.TEXT)
+    named = parse_where(where, known).columns
+    columns = [c for c in folder.segment_columns if c not in _SKIPPED or c in named]
+    apply_where(folder.sample(columns, WHERE_SAMPLE_ROWS), where)
 
 
 def _filtered(
@@ -184,6 +187,7 @@ def _filtered(
     coder: str | Iterable[str] | None = None,
     where: str | None = None,
     include_interviewer: bool = False,
+    transcripts: Iterable[str] | None = None,
 ) -> tuple[dd.DataFrame, dd.DataFrame, Hierarchy]:
     """`analysis.filter_codings` on Dask frames: (segments, codings, hierarchy), lazily.
 
@@ -193,18 +197,18 @@ def _filtered(
     check_source(source)
     wanted_codes, coders = as_list(codes), as_list(coder)
     interviewer = not include_interviewer and m.IS_INTERVIEWER in folder.segment_columns
-    where_columns = [c for c in folder.segment_columns if where and c in where]
-    if where:
-        columns = [c for c in folder.segment_columns if c not in _SKIPPED or c in where_columns]
-        sample = folder.sample(columns, WHERE_SAMPLE_ROWS)
-        if interviewer:
-            sample = sample[~sample[m.IS_INTERVIEWER].fillna(False).astype(bool)]
-        _check_row_wise(sample, where)
+    where_columns = list(parse_where(where).columns) if where else []
 
+    kept_ids = None if transcripts is None else list(transcripts)
+    extra = (
+        [m.TRANSCRIPT_ID] if kept_ids is not None and m.TRANSCRIPT_ID not in segment_columns else []
+    )
     segments = folder.read(
         m.SEGMENTS_FILE,
-        [*segment_columns, *([m.IS_INTERVIEWER] if interviewer else []), *where_columns],
+        [*segment_columns, *([m.IS_INTERVIEWER] if interviewer else []), *where_columns, *extra],
     )
+    if kept_ids is not None:
+        segments = segments[segments[m.TRANSCRIPT_ID].isin(kept_ids)]
     if interviewer:
         segments = segments[~segments[m.IS_INTERVIEWER].fillna(False).astype(bool)]
     if where:
@@ -265,6 +269,7 @@ def code_frequencies(
     source = _Folder.open(folder)
     check_columns(source.segment_frame(), by, "by")
     keys = group_keys(by)
+    _check_where(source, filters.get("where"))
     with _computing(source, scheduler, workers):
         segments, codings, hierarchy = _filtered(
             source, [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.N_WORDS, *by], [], **filters
@@ -297,6 +302,7 @@ def code_matrix(
     source = _Folder.open(folder)
     check_columns(source.segment_frame(), [rows], "rows")
     key = group_keys([rows])[0]
+    _check_where(source, filters.get("where"))
     with _computing(source, scheduler, workers):
         segments, codings, hierarchy = _filtered(
             source, [m.SEGMENT_ID, m.TRANSCRIPT_ID, m.N_WORDS, rows], [], **filters
@@ -342,6 +348,7 @@ def cooccurrence(
     source = _Folder.open(folder)
     unit = m.SEGMENT_ID if within == "segment" else m.TRANSCRIPT_ID
     needed = [unit, m.CODE, *([m.START, m.END] if within == "overlap" else [])]
+    _check_where(source, filters.get("where"))
     with _computing(source, scheduler, workers):
         segments, codings, hierarchy = _filtered(source, [m.SEGMENT_ID], needed, **filters)
         selected = as_list(filters.get("codes"))

@@ -49,7 +49,9 @@ def _register_commands() -> None:
         codebook_suggest_cmd,
         codebook_test_cmd,
         explain_cmd,
+        kwic_cmd,
         override_cmd,
+        suggest_cmd,
     )
 
     for module in (
@@ -59,6 +61,8 @@ def _register_commands() -> None:
         codebook_suggest_cmd,
         explain_cmd,
         override_cmd,
+        kwic_cmd,
+        suggest_cmd,
     ):
         module.register(app)
     for optional in ("analyse_cmd", "agree_cmd", "export_cmd", "report_cmd", "privacy_cmd"):
@@ -74,24 +78,36 @@ def _register_commands() -> None:
 _register_commands()
 
 
+INTERRUPTED = "qualcode: interrupted; previous output kept\n"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
 def main() -> None:
-    """Entry point: run the app, turning every QualcodeError into red lines and an exit code."""
+    """Entry point: run the app, turning every QualcodeError into red lines and an exit code.
+
+    A Ctrl-C prints one line and exits 130 (every write is atomic: an interrupted command
+    leaves the previous files as they were); an OSError no command turned into a QualcodeError
+    (a full disk, a file too large) prints one line naming the file and exits 2.
+    """
     from qualcode.errors import QualcodeError
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer *returns* an exit code -- 130 for a Ctrl-C it caught,
+        # the code of a typer.Exit -- instead of exiting with it.
+        code = app(standalone_mode=False)
     except QualcodeError as exc:
         from qualcode.cli.render import print_error
 
         print_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("qualcode: interrupted; no output folder was changed\n")
-        sys.exit(130)
+    except KeyboardInterrupt:  # raised outside the command (while typer set up)
+        code = EXIT_INTERRUPTED
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
+    except OSError as exc:
+        _os_error(exc)
     except Exception as exc:
         # Usage errors (unknown option, bad value): typer may raise its vendored click's
         # exceptions, so recognise them by shape rather than by class.
@@ -100,3 +116,17 @@ def main() -> None:
             show()
             sys.exit(exit_code)
         raise
+    if code == EXIT_INTERRUPTED:
+        sys.stderr.write(INTERRUPTED)
+        sys.stderr.flush()
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _os_error(exc: OSError) -> None:
+    """One red line for an OSError: the file (when the system named it) and the reason; exit 2."""
+    from qualcode.cli.render import os_reason, print_error
+    from qualcode.errors import OutputError
+
+    print_error(OutputError(os_reason(exc), file=exc.filename))
+    sys.exit(2)

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Optional
 
 import typer
+from rich.text import Text
 
-from qualcode.cli.options import FormatOption
+from qualcode.cli.options import FormatOption, RawCellsOption
 from qualcode.numbers import format_number
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def agree(
     output: Optional[Path] = typer.Option(  # noqa: UP045
         None, "--output", "-o", help="Write the tables to this file.", rich_help_panel=_OUTPUT
     ),
+    raw_cells: RawCellsOption = False,
 ) -> None:
     """Inter-coder agreement per code: percent agreement, Cohen's and Fleiss' kappa,
     Krippendorff's alpha, Gwet's AC1 and Brennan-Prediger, with pooled rows.
@@ -155,7 +157,7 @@ def agree(
     tables = result.tables(disagreements=show_disagreements)
     if output is not None and format_for(output, fmt) == "xlsx":
         tables = _blank_empty_columns(tables)
-    if not write_tables_or_text(tables, fmt, output):
+    if not write_tables_or_text(tables, fmt, output, raw_cells=raw_cells):
         _print(console, result, show_disagreements)
 
 
@@ -233,7 +235,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         )
     shown = [c for c in table.columns if c in headers]
     with_ci = "kappa_low" in table.columns
-    console.print(f"[bold]{_title(result)}[/]", highlight=False)
+    console.print(Text(_title(result), style="bold"), highlight=False)
     rich_table = _new_table()
     rich_table.add_column("code", no_wrap=True)
     for column in shown:
@@ -247,7 +249,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         pooled = row["code"] in ("(macro average)", "(pooled)")
         if row["code"] == "(macro average)":
             rich_table.add_section()
-        cells = [str(row["code"]), *(format_number(row[c], thousands=True) for c in shown)]
+        cells = [Text(str(row["code"])), *(format_number(row[c], thousands=True) for c in shown)]
         if with_ci:
             cells += [
                 _ci(row["kappa_low"], row["kappa_high"]),
@@ -274,7 +276,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         )
     console.print(line + ".", highlight=False)
     for reason, codes in notes.items():
-        console.print(f"[dim]– undefined for {', '.join(codes)}: {reason}[/]", highlight=False)
+        console.print(Text(f"– undefined for {', '.join(codes)}: {reason}", style="dim"))
     _print_exclusions(console, result)
     if result.gold_scores is not None:
         _print_gold(console, result)
@@ -291,20 +293,26 @@ def _print_exclusions(console: Console, result: AgreementResult) -> None:
     ordered = sorted(groups.items(), key=lambda item: (not item[0][0], not item[0][1]))
     for (compared, coded_by, missing_for), ids in ordered:
         if compared:
-            label = f"[yellow]partly compared[/] (missing for {missing_for})"
+            line = Text.assemble(("partly compared", "yellow"), f" (missing for {missing_for})")
         elif coded_by:
-            label = f"[yellow]excluded[/] (coded only by {coded_by})"
+            line = Text.assemble(("excluded", "yellow"), f" (coded only by {coded_by})")
         else:
-            label = "[dim]not coded by any compared coder[/]"
-        console.print(f"{label}: {', '.join(ids)}", highlight=False)
+            line = Text("not coded by any compared coder", style="dim")
+        line.append(f": {', '.join(ids)}")
+        console.print(line, highlight=False)
+    summary = result.summary  # which transcripts count as a coder's (done marks or inferred)
+    console.print(Text(f"Coders' transcripts: {summary['coverage']}.", style="dim"))
+    for warning in summary["coverage_warnings"]:
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), highlight=False)
 
 
 def _print_gold(console: Console, result: AgreementResult) -> None:
     scores = result.gold_scores
     if scores is None:  # no gold coder
         return
+    console.print()
     console.print(
-        f"\n[bold]Precision, recall and F1 against gold {result.gold} — unit: {result.unit}[/]",
+        Text(f"Precision, recall and F1 against gold {result.gold} — unit: {result.unit}", "bold"),
         highlight=False,
     )
     table = _new_table()
@@ -325,8 +333,8 @@ def _print_gold(console: Console, result: AgreementResult) -> None:
             table.add_section()
         pooled = row["code"] in ("(macro average)", "(pooled)")
         table.add_row(
-            str(row["coder"]),
-            str(row["code"]),
+            Text(str(row["coder"])),
+            Text(str(row["code"])),
             *(
                 format_number(row[c], thousands=True)
                 for c in ("tp", "fp", "fn", "precision", "recall", "f1")
@@ -358,7 +366,7 @@ def _print_disagreements(console: Console, result: AgreementResult) -> None:
         )
         console.print(f"  [dim]{escape(text)}[/]", highlight=False)
         for row in group.to_dict("records"):
-            kind = f"  [yellow]{row['kind']}[/]" if "kind" in row else ""
+            kind = f"  [yellow]{escape(str(row['kind']))}[/]" if "kind" in row else ""
             overlap = f"  (best overlap {row['best_overlap']:.2f})" if "best_overlap" in row else ""
             console.print(
                 f"  {escape(str(row['code']))}: coded by {escape(str(row['coded_by']))}, "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from qualcode.cli.coverage_note import coverage_notes, print_notes
 from qualcode.cli.options import (
     CoderOption,
     CodesOption,
@@ -22,6 +23,7 @@ from qualcode.cli.options import (
     FromOption,
     InterviewerOption,
     OutputOption,
+    RawCellsOption,
     SchedulerOption,
     SourceOption,
     WhereOption,
@@ -73,9 +75,10 @@ def filter_options(codes, source, coder, where, include_interviewer) -> dict:
 def _load(folder: Path, *, text: bool = False, where: str | None = None):
     """Read the output folder; counting commands skip the text columns (the bulk of the data)."""
     from qualcode import models as m
+    from qualcode.analysis.where import parse_where
     from qualcode.output.folder import load_output
 
-    needs_text = text or (where is not None and m.TEXT in where)
+    needs_text = text or (where is not None and m.TEXT in parse_where(where).columns)
     skip = () if needs_text else (m.TEXT, m.MATCHED_TEXT)
     return load_output(folder, skip_columns=skip)
 
@@ -89,32 +92,39 @@ def _emit(
     output: Path | None,
     title: str,
     decimals: int | None = None,
+    raw_cells: bool = False,
+    notes: list[str] | None = None,
 ) -> None:
-    """Write tables to -o, print them as text (--format csv|md|json), or show a rich table."""
+    """Write tables to -o, print them as text (--format csv|md|json), or show a rich table;
+    then the `notes` (a coder's denominator, see coverage_note.py)."""
     from qualcode.cli.render import console, write_tables_or_text
 
-    if not write_tables_or_text(tables, fmt, output):
+    written = write_tables_or_text(tables, fmt, output, raw_cells=raw_cells)
+    if not written:
         console.print(_rich_table(list(tables.values()), title, decimals))
+    print_notes(notes or [], to_stderr=written)
 
 
 def _rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) -> Table:
     """One rich table; each frame after the first (e.g. the denominators) in its own section."""
     from rich.table import Table
 
+    from qualcode.cli.render import plain
     from qualcode.exchange.tabular import flatten
     from qualcode.numbers import format_number
 
-    plain = [flatten(f) for f in frames]
-    table = Table(title=title, header_style="bold", title_justify="left")
-    for i, column in enumerate(plain[0].columns):
-        numeric = plain[0][column].dtype.kind in "iuf"
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=i == 0)
+    flat = [flatten(f) for f in frames]
+    table = Table(title=plain(title), header_style="bold", title_justify="left")
+    for i, column in enumerate(flat[0].columns):
+        numeric = flat[0][column].dtype.kind in "iuf"
+        table.add_column(plain(column), justify="right" if numeric else "left", no_wrap=i == 0)
     places = 3 if decimals is None else decimals
-    for n, frame in enumerate(plain):
+    for n, frame in enumerate(flat):
         if n:
             table.add_section()
         for row in frame.itertuples(index=False, name=None):
-            table.add_row(*(format_number(v, places) for v in row), style="dim" if n else None)
+            cells = (plain(format_number(v, places)) for v in row)
+            table.add_row(*cells, style="dim" if n else None)
     return table
 
 
@@ -142,6 +152,7 @@ def freq(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    raw_cells: RawCellsOption = False,
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
     workers: WorkersOption = 2,
@@ -161,6 +172,7 @@ def freq(
         "percent": percent,
         **filter_options(codes, source, coder, where, include_interviewer),
     }
+    notes = coverage_notes(from_, options)
     result = _analyse(
         "code_frequencies",
         from_,
@@ -174,7 +186,8 @@ def freq(
     if percent:
         tables["frequencies"] = tables["frequencies"].round(1)
     what = f"% of {count}" if percent else count
-    _emit(tables, fmt, output, f"Code frequencies ({what})", decimals=1 if percent else None)
+    decimals = 1 if percent else None
+    _emit(tables, fmt, output, f"Code frequencies ({what})", decimals, raw_cells, notes)
 
 
 def matrix(
@@ -192,6 +205,7 @@ def matrix(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    raw_cells: RawCellsOption = False,
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
     workers: WorkersOption = 2,
@@ -214,6 +228,7 @@ def matrix(
         "long": long,
         **filter_options(codes, source, coder, where, include_interviewer),
     }
+    notes = coverage_notes(from_, options)
     table = _analyse(
         "code_matrix",
         from_,
@@ -223,7 +238,9 @@ def matrix(
         scheduler=scheduler,
         workers=workers,
     )
-    _emit({"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})")
+    _emit(
+        {"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})", None, raw_cells, notes
+    )
 
 
 def cooccur(
@@ -246,6 +263,7 @@ def cooccur(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    raw_cells: RawCellsOption = False,
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
     workers: WorkersOption = 2,
@@ -262,6 +280,7 @@ def cooccur(
         "measure": measure,
         **filter_options(codes, source, coder, where, include_interviewer),
     }
+    notes = coverage_notes(from_, options)
     table = _analyse(
         "cooccurrence",
         from_,
@@ -271,7 +290,8 @@ def cooccur(
         scheduler=scheduler,
         workers=workers,
     )
-    _emit({"cooccurrence": table}, fmt, output, f"Co-occurrence ({measure} within {within})")
+    title = f"Co-occurrence ({measure} within {within})"
+    _emit({"cooccurrence": table}, fmt, output, title, None, raw_cells, notes)
 
 
 def quotes(
@@ -291,6 +311,7 @@ def quotes(
     include_interviewer: InterviewerOption = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    raw_cells: RawCellsOption = False,
     pseudonymise: Path | None = PSEUDONYMISE_OPTION,
     key_file: Path = KEY_FILE_OPTION,
 ) -> None:
@@ -304,7 +325,7 @@ def quotes(
     """
     from qualcode.analysis.quotes import HIGHLIGHTS
     from qualcode.analysis.quotes import quotes as find_quotes
-    from qualcode.cli.render import console, err_console
+    from qualcode.cli.render import console, err_console, plain
     from qualcode.exchange.tabular import format_for, quotes_markdown, write_text
 
     with redacted_folder(from_, pseudonymise, key_file) as folder:
@@ -324,11 +345,13 @@ def quotes(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            err_console.print(f"wrote {write_text(output, text)}", highlight=False, soft_wrap=True)
+            err_console.print(plain(f"wrote {write_text(output, text)}"), soft_wrap=True)
         return
     if chosen is not None:
         spans = found[HIGHLIGHTS].map(lambda marks: ";".join(f"{s}-{e}" for s, e in marks))
-        _emit({"quotes": found.assign(**{HIGHLIGHTS: spans})}, fmt, output, "Quotes")
+        _emit(
+            {"quotes": found.assign(**{HIGHLIGHTS: spans})}, fmt, output, "Quotes", None, raw_cells
+        )
         return
     _print_quotes(console, found)
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import typer
 
+from qualcode.cli.out_folder import FORCE_OPTION, warn_kept_files
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS, PARTITION_ROWS, UNITS
 
 AUTO_META_NAMES = ("participants.csv", "participants.xlsx", "meta.csv")
-DEFAULT_OVERRIDES_DIR = Path("overrides")
-_DEFAULT_LABELS = ", ".join(DEFAULT_INTERVIEWER_LABELS)
 
 
 def _auto_meta(inputs: list[Path]) -> Path | None:
@@ -26,17 +25,25 @@ def _auto_meta(inputs: list[Path]) -> Path | None:
 
 def code(
     inputs: list[Path] = typer.Argument(
-        ..., help="Transcript files or folders (.txt, .md, .docx, .vtt, .srt).", show_default=False
+        ...,
+        help="Transcript files or folders (.txt, .md, .docx, .odt, .rtf, .pdf, .vtt, .srt).",
+        show_default=False,
     ),
     codebook: Path = typer.Option(..., "--codebook", "-c", help="Codebook YAML file."),
     out: Path = typer.Option(
-        Path("out"), "--out", "-o", help="Output folder (replaced atomically)."
+        Path("out"),
+        "--out",
+        "-o",
+        help="Output folder (replaced atomically; only a folder qualcode wrote, never an input).",
     ),
+    force: bool = FORCE_OPTION,
     language: str = typer.Option(
         "en",
         "--language",
         "-l",
-        help="Language of transcripts whose front matter names none (en, it, es, ...).",
+        help="Language of transcripts whose front matter names none (en, it, es, ...), or "
+        "'auto' to tell each one's from its stop words. Every transcript is checked: one whose "
+        "text reads as another language is warned about.",
     ),
     unit: str = typer.Option("turn", "--unit", "-u", help=f"Segment unit: {' | '.join(UNITS)}."),
     meta: Path | None = typer.Option(
@@ -53,7 +60,9 @@ def code(
     overrides: list[Path] | None = typer.Option(
         None,
         "--overrides",
-        help="Override CSV files or folders (repeatable). Default: ./overrides/ if it exists.",
+        help="Decision (override) CSV files or folders (repeatable). Default: an overrides/ "
+        "folder inside each transcripts folder or beside it (never the current directory's "
+        "own).",
     ),
     no_overrides: bool = typer.Option(
         False, "--no-overrides", help="Ignore manual overrides (pure automatic coding)."
@@ -61,7 +70,10 @@ def code(
     interviewer: list[str] | None = typer.Option(
         None,
         "--interviewer-label",
-        help=f"Speaker label of the interviewer (repeatable; default: {_DEFAULT_LABELS}).",
+        help="Speaker label of the interviewer (repeatable). Replaces the default labels: "
+        "Interviewer, INT, Q, Question, Moderator, Researcher and their Italian and Spanish forms "
+        "(Intervistatrice, Entrevistadora, Domanda, Pregunta, ...), and I, E, D, P where no other "
+        "interviewer label is used.",
     ),
     code_interviewer: bool = typer.Option(
         False, "--code-interviewer", help="Auto-code interviewer turns too."
@@ -125,7 +137,7 @@ def code(
 
     Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
     """
-    from qualcode.cli.render import console, err_console, print_summary
+    from qualcode.cli.render import console, err_console, print_summary, write_errors_name
     from qualcode.coding.api import code_to_folder
     from qualcode.coding.cluster import check_scheduler
 
@@ -136,21 +148,27 @@ def code(
     elif overrides:
         override_paths = list(overrides)
     else:
-        override_paths = [DEFAULT_OVERRIDES_DIR] if DEFAULT_OVERRIDES_DIR.is_dir() else []
+        from qualcode.decisions.folders import default_decision_folders
+
+        override_paths = default_decision_folders(inputs)
     show_progress = not quiet and not as_json
+    warn_kept_files(out, force)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        TextColumn("coding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("transcripts"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not show_progress or not err_console.is_terminal,
-    ) as bar:
+    with (
+        Progress(
+            TextColumn("coding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("transcripts"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=not show_progress or not err_console.is_terminal,
+        ) as bar,
+        write_errors_name(out),
+    ):
         task = bar.add_task("code", total=None)
         extra = {
             "meta": meta_path.as_posix() if meta_path else None,
@@ -176,6 +194,7 @@ def code(
             scheduler=scheduler,
             partitioned=partitioned,
             partition_rows=partition_rows,
+            force=force,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:

@@ -25,19 +25,23 @@ def check(
     """
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    from qualcode.cli.render import console
+    from qualcode.cli.render import console, plain
     from qualcode.codebook import codebook_table, load_codebook
 
     book = load_codebook(file)
-    table = Table(title=f"{book.name} {book.version}".strip(), header_style="bold", show_lines=True)
+    title = plain(f"{book.name} {book.version}".strip())
+    table = Table(title=title, header_style="bold", show_lines=True)
     for column in ("code", "definition", "include / exclude", "patterns"):
         table.add_column(column)
     for row in codebook_table(book).itertuples(index=False):
         patterns = row.patterns
         if row.exclusions:
             patterns += f"\n{row.exclusions} exclusion(s)"
-        name = f"  {row.code}" if isinstance(row.parent, str) else f"[bold]{row.code}[/]"
+        name = (
+            plain(f"  {row.code}") if isinstance(row.parent, str) else Text(row.code, style="bold")
+        )
         rules = "\n".join(
             x
             for x in (
@@ -47,12 +51,16 @@ def check(
             if x
         )
         table.add_row(
-            name, row.definition, rules, patterns or ("manual" if row.manual else "parent")
+            name,
+            plain(row.definition),
+            plain(rules),
+            plain(patterns or ("manual" if row.manual else "parent")),
         )
     console.print(table)
     n_patterns = sum(len(c.patterns) for c in book.codes)
     console.print(
-        f"[green]OK[/] {file}: {len(book.codes)} codes, {n_patterns} patterns, languages {', '.join(book.languages)}"
+        f"[green]OK[/] {escape(str(file))}: {len(book.codes)} codes, {n_patterns} patterns, "
+        f"languages {escape(', '.join(book.languages))}"
     )
     _run_examples(book, strict)
     from qualcode.matching.matcher import whole_segment_reasons
@@ -61,7 +69,7 @@ def check(
         reasons = whole_segment_reasons(book, language)
         if reasons:
             console.print(
-                f"[yellow]note:[/] {language}: every segment will be tokenized whole (slower), "
+                f"[yellow]note:[/] {escape(language)}: every segment will be tokenized whole (slower), "
                 f"because {len(reasons)} pattern(s) cannot be found by a word they require:",
                 highlight=False,
             )

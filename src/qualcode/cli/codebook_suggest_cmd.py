@@ -33,7 +33,8 @@ def suggest(
     over-represented in passages a person gave the code but the codebook missed (log-likelihood
     G² against passages without the code, with Hardie's log ratio as effect size), with counts,
     two contexts and a pattern ready to paste; then the patterns behind most false positives.
-    The codebook is never edited: you decide what to add.
+    The codebook is never edited: you decide what to add. (To rank segments for a coder to
+    code, with a model learned from their decisions, see `qualcode suggest`.)
 
     Example: qualcode codebook suggest codebooks/cso_dilemmas.yaml --gold gold.jsonl --split dev
 

@@ -112,7 +112,7 @@ def _passages(shown, show: str) -> None:
 def explain(book, text: str, language: str | None) -> None:
     """Print the codes, hits and tokens of one text."""
     from qualcode.errors import GoldError
-    from qualcode.matching.language import guess_language
+    from qualcode.transcripts.language import guess_language
     from qualcode.validity.explain import explain_text
 
     if not text.strip():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from qualcode.cli.out_folder import FORCE_OPTION, warn_kept_files
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS, UNITS
 
@@ -50,7 +51,7 @@ def export_qdpx(
 
     Example: qualcode export qdpx --from out/ -o project.qdpx
     """
-    from qualcode.cli.render import console, print_warning
+    from qualcode.cli.render import console, plain, print_warning
     from qualcode.exchange.refi_project import export_qdpx as run
 
     with redacted_folder(from_, pseudonymise, key_file) as folder:
@@ -58,8 +59,10 @@ def export_qdpx(
     for warning in report.warnings:
         print_warning(warning)
     console.print(
-        f"Wrote {report.path}: {report.sources} transcripts, {report.codes} codes, "
-        f"{report.selections} codings by {', '.join(report.users)}."
+        plain(
+            f"Wrote {report.path}: {report.sources} transcripts, {report.codes} codes, "
+            f"{report.selections} codings by {', '.join(report.users)}."
+        )
     )
 
 
@@ -72,19 +75,23 @@ def export_qdc(
 
     Example: qualcode export qdc --codebook codebooks/cso_dilemmas.yaml -o codebook.qdc
     """
-    from qualcode.cli.render import console
+    from qualcode.cli.render import console, plain
     from qualcode.exchange.refi import export_qdc as run
 
     report = run(codebook, output)
-    console.print(f"Wrote {report.path}: {report.codes} codes.")
+    console.print(plain(f"Wrote {report.path}: {report.codes} codes."))
 
 
 @import_app.command("qdpx")
 def import_qdpx(
     project: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) exported by a QDA tool."),
     out: Path = typer.Option(
-        Path("imported"), "--out", "-o", help="Output folder to write (replaced atomically)."
+        Path("imported"),
+        "--out",
+        "-o",
+        help="Output folder to write (replaced atomically; only a folder qualcode wrote).",
     ),
+    force: bool = FORCE_OPTION,
     language: str = typer.Option(
         "en", "--language", "-l", help="Language of sources without a language variable."
     ),
@@ -111,17 +118,22 @@ def import_qdpx(
 
     Text sources become transcripts (segmented into turns), the codes a codebook
     (OUT/codebook.yaml), each REFI user a coder, so `freq`, `matrix` and `agree --from OUT`
-    work directly. What cannot be imported (PDF or media sources, codings of missing codes,
-    positions beyond the text) is skipped and counted.
+    work directly. Every coded selection is accounted for in one line (and in run.json):
+    imported, merged with another selection of the same segment, code and coder (spans kept),
+    or skipped with its reason (PDF or media sources, codings of missing codes, positions
+    beyond the text...).
 
     Example: qualcode import qdpx project.qdpx --out imported/
     """
     from qualcode.cli.render import console, print_warning
+    from qualcode.exchange.refi_account import selections_line
     from qualcode.exchange.refi_import import import_qdpx as run
 
+    warn_kept_files(out, force)
     report = run(
         project,
         out,
+        force=force,
         language=language,
         unit=unit,
         interviewer_labels=tuple(interviewer) if interviewer else DEFAULT_INTERVIEWER_LABELS,
@@ -137,6 +149,7 @@ def import_qdpx(
             "segments": report.segments,
             "codes": report.codes,
             "codings": report.codings,
+            "selections": report.selections,
             "skipped": report.skipped,
             "warnings": report.warnings,
         }
@@ -144,15 +157,20 @@ def import_qdpx(
         return
     if quiet:
         return
+    from rich.markup import escape
+
     codings = ", ".join(f"{coder} {n}" for coder, n in report.codings.items()) or "none"
+    origin = f" ({report.origin})" if report.origin else ""
     console.print(
-        f"[bold]Imported {report.transcripts} transcripts[/] from {project.name}"
-        f"{f' ({report.origin})' if report.origin else ''}: {report.segments} segments "
-        f"({report.unit}), {report.codes} codes; codings by coder: {codings}."
+        f"[bold]Imported {report.transcripts} transcripts[/] from {escape(project.name)}"
+        f"{escape(origin)}: {report.segments} segments ({report.unit}), {report.codes} codes; "
+        f"codings by coder: {escape(codings)}."
     )
+    console.print(selections_line(report.selections), markup=False, highlight=False)
     for warning in report.warnings:
         print_warning(warning)
-    console.print(f"Wrote {report.out}/ (codebook.yaml, segments, codings, overrides, run.json)")
+    wrote = f"Wrote {report.out}/ (codebook.yaml, segments, codings, overrides, run.json)"
+    console.print(wrote, markup=False, highlight=False)
 
 
 @import_app.command("qdc")
@@ -164,13 +182,15 @@ def import_qdc(
 
     Example: qualcode import qdc codebook.qdc -o codebooks/imported.yaml
     """
-    from qualcode.cli.render import console
+    from qualcode.cli.render import console, plain
     from qualcode.exchange.refi_import import import_qdc as run
 
     count = run(codebook, output)
     console.print(
-        f"Wrote {output}: {count} codes (add patterns to a code and drop its `manual: true` "
-        "to auto-code it)."
+        plain(
+            f"Wrote {output}: {count} codes (add patterns to a code and drop its `manual: true` "
+            "to auto-code it)."
+        )
     )
 
 

@@ -45,8 +45,9 @@ WhereOption = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--where",
-        help="Keep segments matching a pandas expression on any segment/metadata column, "
-        "e.g. \"country == 'Italy' and role != 'lawyer'\". Applies to denominators too.",
+        help="Keep segments matching a condition on segment/metadata columns: comparisons "
+        "(== != < <= > >=), in / not in \\[lists], 'text' in column, and / or / not, e.g. "
+        "\"country == 'Italy' and role != 'lawyer'\". Applies to denominators too.",
         rich_help_panel=FILTERS,
     ),
 ]
@@ -77,6 +78,16 @@ OutputOption = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+RawCellsOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-cells",
+        help="CSV only: write text cells exactly as they are. By default a cell that starts "
+        "like a spreadsheet formula (= + - @, tab, carriage return) gets a leading ' so that "
+        "Excel or LibreOffice shows it as text instead of running it.",
+        rich_help_panel=OUTPUT,
+    ),
+]
 EngineOption = Annotated[
     Literal["local", "dask"],
     typer.Option(
@@ -84,7 +95,7 @@ EngineOption = Annotated[
         help="local: pandas in this process. dask: dask.dataframe on a Dask cluster "
         '(pip install "qualcode\\[dask]"); its workers read only the non-text columns needed '
         "from the Parquet files (a partitioned dataset in parallel) and send back counts. "
-        "Same table either way; --where must then compare row by row.",
+        "Same table either way.",
         rich_help_panel=ENGINE,
     ),
 ]

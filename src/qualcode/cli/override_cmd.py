@@ -1,4 +1,4 @@
-"""`qualcode override add|remove`: append a coder's decision safely."""
+"""`qualcode override add|remove|done`: append a coder's decision (or coverage mark) safely."""
 
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ def _record(
     from_: Path | None,
     force: bool,
 ) -> None:
+    from rich.text import Text
+
     from qualcode.cli.render import console
-    from qualcode.decisions.ledger import append_override
+    from qualcode.decisions.append import append_override
+    from qualcode.decisions.ledger import coder_problem
     from qualcode.errors import OverrideError
+
+    if (problem := coder_problem(coder)) is not None:  # before anything is read
+        raise OverrideError(problem)
 
     check_folder = (
         from_
@@ -47,7 +53,10 @@ def _record(
     path = append_override(
         directory, segment_id=segment_id, code=code, action=action, coder=coder, note=note
     )
-    console.print(f"Recorded: {action} [bold]{code}[/] on {segment_id} by {coder} -> {path}")
+    line = Text(f"Recorded: {action} ")
+    line.append(code, style="bold")
+    line.append(f" on {segment_id} by {coder} -> {path}")
+    console.print(line, highlight=False)
 
 
 _SEG = typer.Argument(..., help="Segment id (see out/segments.csv).")
@@ -95,6 +104,51 @@ def remove(
     Example: qualcode override remove es_doctor_03.t.0c1d2e3f4a advocacy --coder luis
     """
     _record("remove", segment_id, code, coder, note, directory, from_, force)
+
+
+@override_app.command("done")
+def done(
+    transcript_id: str = typer.Argument(..., help="Transcript id (see out/transcripts.csv)."),
+    coder: str = _CODER,
+    note: str = _NOTE,
+    directory: Path = _DIR,
+    from_: Path | None = _FROM,
+    force: bool = typer.Option(False, "--force", help="Record even if the transcript is unknown."),
+) -> None:
+    """Mark TRANSCRIPT_ID as fully coded by you (a 'done' row in your decision file).
+
+    Once any transcript is marked, each coder covers exactly the transcripts they marked:
+    agree compares only those, and freq/matrix/cooccur --coder use them as the denominator.
+
+    Example: qualcode override done it_lawyer_04 --coder anna
+    """
+    from rich.text import Text
+
+    from qualcode.cli.render import console
+    from qualcode.decisions.append import mark_done
+    from qualcode.decisions.ledger import coder_problem
+    from qualcode.errors import OverrideError
+
+    if (problem := coder_problem(coder)) is not None:
+        raise OverrideError(problem)
+    check_folder = from_ if from_ is not None else _default_check_folder()
+    if check_folder is not None and not force:
+        from qualcode import models as m
+        from qualcode.output.folder import load_output
+
+        output = load_output(check_folder, segment_columns=[m.TRANSCRIPT_ID], coding_columns=[])
+        if transcript_id not in set(output.segments[m.TRANSCRIPT_ID]):
+            raise OverrideError(
+                f"transcript '{transcript_id}' is not in {check_folder} (use --force to mark it anyway)"
+            )
+    path = mark_done(directory, transcript_id, coder=coder, note=note)
+    console.print(
+        Text(f"Recorded: {transcript_id} fully coded by {coder} -> {path}"), highlight=False
+    )
+
+
+def _default_check_folder() -> Path | None:
+    return Path("out") if (Path("out") / "run.json").exists() else None
 
 
 def register(app: typer.Typer) -> None:

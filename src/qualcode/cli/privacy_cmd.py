@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from qualcode.cli.out_folder import FORCE_OPTION, warn_kept_files
+
 DEFAULT_KEY_FILE = Path(".qualcode-key")
 
 
@@ -22,6 +24,7 @@ def pseudonymise(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Folder to write (replaced atomically; never the input)."
     ),
+    force: bool = FORCE_OPTION,
     identifiers: Path | None = typer.Option(
         None,
         "--identifiers",
@@ -93,11 +96,12 @@ def pseudonymise(
                 "no --identifiers file: only metadata names and pattern-based identifiers "
                 "(e-mails, phones, ID numbers, addresses, dates) are replaced"
             )
+    warn_kept_files(out, force)
     if from_ is not None:
-        result = pseudonymise_output(from_, out, ids, key)
+        result = pseudonymise_output(from_, out, ids, key, force=force)
     else:
         result = pseudonymise_transcripts(
-            inputs or [], out, ids, key, language=language, encoding=encoding
+            inputs or [], out, ids, key, language=language, encoding=encoding, force=force
         )
     if as_json:
         payload = {
@@ -130,7 +134,8 @@ def pseudonymise(
 
 def _check(sources, ids, language: str, encoding: str, quiet: bool, as_json: bool) -> None:
     from qualcode.cli.render import console
-    from qualcode.privacy.residual import ResidualsFound, find_residuals
+    from qualcode.privacy.residual import ResidualsFound
+    from qualcode.privacy.residual_folder import find_residuals
 
     found = find_residuals(sources, ids, language=language, encoding=encoding)
     if as_json:

@@ -1,11 +1,19 @@
-"""Terminal rendering shared by all commands (rich). Only the CLI prints."""
+"""Terminal rendering shared by all commands (rich). Only the CLI prints.
+
+User data (codes, metadata values, file names, messages) never reaches rich as markup: it is
+passed as `Text` (see `plain`) or escaped with `rich.markup.escape`, so "[/]" prints as it is
+and "[link=...]" makes no link.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.text import Text
 
 from qualcode.numbers import format_number
 
@@ -34,6 +42,37 @@ def print_error(exc: QualcodeError) -> None:
         )
 
 
+def os_reason(exc: OSError) -> str:
+    """An OSError's reason in a few words ("File too large"), never a traceback."""
+    import os
+
+    if isinstance(exc.errno, int) and exc.errno:
+        return os.strerror(exc.errno)
+    text = str(exc.strerror or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def write_errors_name(target: Path) -> Iterator[None]:
+    """Turn an OSError raised while a command writes `target` (a full disk, a file too large)
+    into an OutputError naming `target`; qualcode writes atomically, so it is left as it was."""
+    from qualcode.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        inside = f" ({Path(exc.filename).name})" if isinstance(exc.filename, str) else ""
+        raise OutputError(
+            f"cannot write it: {os_reason(exc)}{inside}; the previous version is kept",
+            file=target,
+        ) from None
+
+
+def plain(value: object) -> Text:
+    """A value as rich Text: shown as it is, never read as markup."""
+    return Text(str(value))
+
+
 def print_warning(message: str) -> None:
     """Print one yellow warning line on stderr."""
     from rich.markup import escape
@@ -45,7 +84,7 @@ def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = Tr
     """Build a rich Table from a DataFrame (index columns first when `index`)."""
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=None if title is None else plain(title), header_style="bold")
     frame = (
         df.reset_index()
         if index and df.index.name is not None or index and any(df.index.names)
@@ -54,17 +93,22 @@ def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = Tr
     for i, col in enumerate(frame.columns):
         name = " / ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
         numeric = frame[col].dtype.kind in "iuf"
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=i == 0)
+        table.add_column(plain(name), justify="right" if numeric else "left", no_wrap=i == 0)
     for row in frame.itertuples(index=False):
-        table.add_row(*(format_number(v) for v in row))
+        table.add_row(*(plain(format_number(v)) for v in row))
     return table
 
 
 def write_tables_or_text(
-    tables: dict[str, pd.DataFrame], fmt: str | None, output: Path | None
+    tables: dict[str, pd.DataFrame],
+    fmt: str | None,
+    output: Path | None,
+    *,
+    raw_cells: bool = False,
 ) -> bool:
     """The -o / --format of the table commands: write the tables to `output` (format from `fmt`
-    or the suffix), or print them as text for --format csv|md|json without -o.
+    or the suffix), or print them as text for --format csv|md|json without -o. CSV cells are
+    spreadsheet-safe unless `raw_cells` (--raw-cells).
 
     Returns False when neither was asked for (the caller then shows its own terminal table).
     Raises ExportError for a binary format without -o, or a file that cannot be written.
@@ -74,8 +118,8 @@ def write_tables_or_text(
     from qualcode.exchange.tabular import format_for, tables_text, write_tables
 
     if output is not None:
-        for path in write_tables(tables, output, format_for(output, fmt)):
-            err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+        for path in write_tables(tables, output, format_for(output, fmt), raw_cells=raw_cells):
+            err_console.print(Text(f"wrote {path}"), highlight=False, soft_wrap=True)
         return True
     if fmt is None:
         return False
@@ -83,7 +127,7 @@ def write_tables_or_text(
         from qualcode.errors import ExportError
 
         raise ExportError(f"--format {fmt} writes a binary file; give it one with -o FILE")
-    typer.echo(tables_text(tables, fmt), nl=False)
+    typer.echo(tables_text(tables, fmt, raw_cells=raw_cells), nl=False)
     return True
 
 
@@ -96,22 +140,24 @@ def print_summary(
     from qualcode.models import LAYOUT_DATASET
 
     langs = ", ".join(f"{k} {v}" for k, v in summary["by_language"].items())
-    out_console.print(
-        f"[bold]Coded {summary['transcripts']} transcripts[/] ({langs}): "
+    head = Text(f"Coded {summary['transcripts']} transcripts", style="bold")
+    head.append(
+        f" ({langs}): "
         f"{summary['segments']} segments ({summary['interviewer_segments']} interviewer), "
         f"{summary['words']:,} words; {summary['coded_segments']} segments coded."
     )
+    out_console.print(head)
     if options.get("meta"):
-        out_console.print(f"Metadata sheet: {options['meta']}")
+        out_console.print(plain(f"Metadata sheet: {options['meta']}"))
     if options.get("overrides"):
         counts = ", ".join(f"{v} {k}" for k, v in summary["overrides"].items()) or "none"
-        out_console.print(f"Overrides from {', '.join(options['overrides'])}: {counts}")
+        out_console.print(plain(f"Overrides from {', '.join(options['overrides'])}: {counts}"))
     table = Table(title="Codes", header_style="bold")
     table.add_column("code")
     for name in ("segments", "transcripts", "auto codings", "manual codings"):
         table.add_column(name, justify="right")
     for row in summary["codes"]:
-        label = f"  {row['code']}" if row["parent"] else f"[bold]{row['code']}[/]"
+        label = plain(f"  {row['code']}") if row["parent"] else Text(row["code"], style="bold")
         table.add_row(
             label,
             str(row["segments"]),
@@ -139,7 +185,7 @@ def print_summary(
     if layout and layout.get("parquet") == LAYOUT_DATASET:
         rows = layout.get("partition_rows")
         wrote += f"; segments, codings and transcripts as datasets of {rows:,}-row parts"
-    out_console.print(wrote)
+    out_console.print(plain(wrote))
 
 
 def print_frequency_preview(out_console: Console, out, by: list[str]) -> None:

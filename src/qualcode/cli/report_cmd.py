@@ -71,7 +71,7 @@ def report(
             folder, output, codes=selected or None, max_quotes=max_quotes, quotes=not no_quotes,
             title=title,
         )  # fmt: skip
-    err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    err_console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     if not no_quotes and max_quotes:
         err_console.print(
             "It contains interview passages: share it inside the team only "
@@ -153,10 +153,13 @@ def plot(
 
     Example: qualcode plot matrix --from out --by country --by role --percent -o fig2.pdf
     """
+    from qualcode.cli.coverage_note import coverage_notes, print_notes
     from qualcode.cli.render import err_console
     from qualcode.report.figures import figure_format, plot_output, save_figure
 
     chosen = figure_format(output, fmt)  # a bad suffix fails before the work
+    filters = filter_options(codes, source, coder, where, include_interviewer)
+    notes = coverage_notes(from_, filters)  # a --coder counts over the transcripts they covered
     figure = plot_output(
         from_,
         kind,
@@ -167,10 +170,11 @@ def plot(
         measure=measure,
         title=title,
         width=width,
-        **filter_options(codes, source, coder, where, include_interviewer),
+        **filters,
     )
     path = save_figure(figure, output, chosen, dpi=dpi)
-    err_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    err_console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+    print_notes(notes, to_stderr=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import regex
 
 from qualcode.codebook.schema import (
     MATCH_MODES,
@@ -88,10 +91,18 @@ def _checked_value(kind: str, value: Any) -> tuple[str | None, Any]:
             return "regex must be non-empty text", None
         try:
             compiled = re.compile(value, re.IGNORECASE)
-        except (re.error, OverflowError, RecursionError) as exc:  # "a{99999999999}"
+            regex.compile(value, regex.IGNORECASE)  # what matching runs
+        except (re.error, regex.error, OverflowError, RecursionError) as exc:  # "a{99999999999}"
             return f"invalid regex: {exc}", None
         if compiled.match(""):
             return "regex matches the empty string", None
+        risk = backtracking_risk(value)
+        if risk is not None:
+            return (
+                f"regex can backtrack catastrophically ({risk}): one segment could stall the "
+                "run; rewrite it without a repeat inside a repeat, or use a phrase or tokens "
+                "pattern"
+            ), None
         return None, value
     if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
         return "tokens must be a non-empty list of token mappings", None
@@ -169,4 +180,133 @@ def language_supported(lang: str) -> bool:
 
     return bool(re.fullmatch(r"[a-z]{2,3}", lang)) and (
         importlib.util.find_spec(f"spacy.lang.{lang}") is not None
+    )
+
+
+# --- catastrophic backtracking -------------------------------------------------------------------
+
+# A group repeated at least this many times (or without bound) counts as repeated many times.
+_MANY = 10
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{(\d*)(,?)(\d*)\})([?+]?)")
+
+
+@dataclass
+class _Group:
+    """A group being read: where its current alternative starts, what it holds so far."""
+
+    content: int
+    atomic: bool = False
+    alternatives: list[str] = field(default_factory=list)
+    repeats: bool = False  # something inside may repeat (and give back what it matched)
+
+
+def backtracking_risk(pattern: str) -> str | None:
+    """Why `pattern` (a valid regex) may backtrack catastrophically, or None.
+
+    A heuristic on the regex's text, for the two classic shapes: a group repeated without
+    bound (or 10+ times) that holds a repeat itself -- nested quantifiers, ``(a+)+``,
+    ``(a*)*``, ``(.*a){20}`` -- or alternatives of which one is a prefix of another,
+    ``(a|aa)+``. Possessive quantifiers and atomic groups give nothing back and are not flagged.
+    """
+    stack = [_Group(0)]
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i = _after_atom(pattern, i + 2, stack[-1])
+        elif char == "[":
+            i = _after_atom(pattern, _class_end(pattern, i), stack[-1])
+        elif char == "(":
+            content = _group_content(pattern, i)
+            if content is None:  # a comment or a backreference: no group to read
+                i = _after_atom(pattern, pattern.index(")", i) + 1, stack[-1])
+                continue
+            stack.append(_Group(content, atomic=pattern.startswith("(?>", i)))
+            i = content
+        elif char == "|":
+            stack[-1].alternatives.append(pattern[stack[-1].content : i])
+            stack[-1].content = i + 1
+            i += 1
+        elif char == ")" and len(stack) > 1:
+            group = stack.pop()
+            group.alternatives.append(pattern[group.content : i])
+            many, possessive, i = _quantifier(pattern, i + 1)
+            if many and not possessive and not group.atomic:
+                if group.repeats:
+                    return "a repeated group repeats inside: nested quantifiers"
+                if _overlap(group.alternatives):
+                    return "a repeated group of alternatives that can match the same text"
+            stack[-1].repeats |= group.repeats or (many and not possessive)
+        else:
+            i = _after_atom(pattern, i + 1, stack[-1])
+    return None
+
+
+def _after_atom(pattern: str, end: int, group: _Group) -> int:
+    """Past the quantifier after the atom ending at `end`; notes a repeat in `group`."""
+    repeats, possessive, after = _quantifier(pattern, end, repeats_only=True)
+    group.repeats |= repeats and not possessive
+    return after
+
+
+def _quantifier(pattern: str, at: int, repeats_only: bool = False) -> tuple[bool, bool, int]:
+    """(whether it repeats, possessive, end) for the quantifier at `at`, if any.
+
+    Repeats means many times (unbounded or 10+) for a group; for what a group holds, any
+    quantifier whose count can vary (``?``, ``*``, ``{1,3}``), since each choice of count is a
+    way to backtrack.
+    """
+    found = _QUANTIFIER.match(pattern, at)
+    if found is None:
+        return False, False, at
+    text, possessive = found.group(0), found.group(4) == "+"
+    if text[0] != "{":
+        return repeats_only or text[0] in "*+", possessive, found.end()
+    low, comma, high = found.group(1), found.group(2), found.group(3)
+    if not low and not comma:
+        return False, False, at  # "{" as a literal
+    least = int(low or 0)
+    most = least if not comma else (int(high) if high else None)
+    if repeats_only:
+        return most is None or most > least, possessive, found.end()
+    return most is None or most >= _MANY, possessive, found.end()
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index after the character class opening at `start`."""
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1
+
+
+def _group_content(pattern: str, start: int) -> int | None:
+    """Where the content of the group opening at `start` begins; None for (?#...) and (?P=x)."""
+    if not pattern.startswith("(?", start):
+        return start + 1
+    if pattern.startswith(("(?#", "(?P="), start):
+        return None
+    if pattern.startswith(("(?<=", "(?<!"), start):
+        return start + 4
+    if pattern.startswith(("(?P<", "(?<"), start):
+        return pattern.index(">", start) + 1
+    if pattern.startswith("(?(", start):
+        return pattern.index(")", start) + 1
+    colon = re.match(r"\(\?[a-zA-Z\-]*:?", pattern[start:])
+    return start + (colon.end() if colon else 2)
+
+
+def _overlap(alternatives: list[str]) -> bool:
+    """Whether two alternatives could match the same text: equal, empty, or one a prefix."""
+    if len(alternatives) < 2:
+        return False
+    return any(
+        a.startswith(b)
+        for i, a in enumerate(alternatives)
+        for j, b in enumerate(alternatives)
+        if i != j
     )

@@ -128,6 +128,7 @@ def code_to_folder(
     extra_options: dict[str, Any] | None = None,
     partitioned: bool | None = None,
     partition_rows: int = m.PARTITION_ROWS,
+    force: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
     """Code a corpus straight into an output folder (streamed, atomic); returns run.json's data.
@@ -139,6 +140,9 @@ def code_to_folder(
     (`out/<table>.parquet/part-00000.parquet`, ..., `partition_rows` rows per part) instead of
     single files; None (the default) means partitioned with `engine="dask"`, single files
     otherwise. Either layout gives the same bytes for any engine and number of workers.
+    `out` is never an input (transcripts, codebook, metadata sheet, overrides) nor a folder
+    qualcode did not write; files qualcode did not write inside it make the run refuse (an
+    OutputError naming them), or with `force` are kept in the new folder.
     """
     from qualcode.coding.engine import run_coding
     from qualcode.coding.sinks import FolderSink
@@ -165,5 +169,7 @@ def code_to_folder(
         )
         write_run_files(folder, run.codebook, run.overrides, manifest)
 
-    write_output_folder(Path(out), fill)
+    sources = [*([inputs] if isinstance(inputs, (str, Path)) else inputs), *coding.overrides]
+    book = codebook.path if isinstance(codebook, Codebook) else codebook
+    write_output_folder(Path(out), fill, inputs=[*sources, book, coding.meta], force=force)
     return manifest

@@ -223,7 +223,9 @@ def _stream(
         sink.add(m.TRANSCRIPTS_FILE, [finished.transcript])
         if options.progress is not None:
             options.progress(done, total)
-    decisions_out, override_warnings = ledger.finish(strict=options.strict)
+    decisions_out, override_warnings = ledger.finish(
+        strict=options.strict, transcripts={job.transcript_id for job in scan.jobs}
+    )
     warnings = list(scan.warnings)
     for lang, count in sorted(uncoded.items()):
         warnings.append(

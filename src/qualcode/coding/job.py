@@ -133,7 +133,7 @@ def code_job(job: Job, settings: Settings) -> Coded:
     codings: list[dict[str, Any]] = []
     if to_code:
         parents = settings.parents
-        matches = matcher.match_segments([r.text for r in to_code])
+        matches = matcher.match_segments([r.text for r in to_code], [r.segment_id for r in to_code])
         for record, found in zip(to_code, matches, strict=True):
             codings.extend(_auto_rows(record, found, base, parents))
     return Coded(transcript_row, segments, codings)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
+from qualcode.csvrows import spreadsheet_safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +189,7 @@ class FolderSink:
         table = table_from_rows(rows, self.columns[name])
         self.parquet[name].write(table, self.ROW_GROUP)
         if name in self.csv:
-            table.to_pandas().to_csv(
+            spreadsheet_safe(table.to_pandas()).to_csv(  # no cell may start a formula
                 self.csv[name], index=False, header=not self._csv_started[name], lineterminator="\n"
             )
             self._csv_started[name] = True

@@ -1,14 +1,27 @@
 """Coders' decisions: read and validate decision files, append to them, apply them to codings.
 
-Exports `read_overrides`, `apply_overrides`, `append_override` and `decide`.
+Exports `read_overrides`, `apply_overrides`, `append_override`, `mark_done`, `decide`,
+`coverage` (which transcripts each coder coded in full) and `final_codings` (the final layer).
 """
 
+from qualcode.decisions.append import append_override, mark_done
+from qualcode.decisions.coverage import Coverage, coverage
+from qualcode.decisions.layers import final_codings
 from qualcode.decisions.ledger import (
     Decision,
-    append_override,
     apply_overrides,
     decide,
     read_overrides,
 )
 
-__all__ = ["Decision", "append_override", "apply_overrides", "decide", "read_overrides"]
+__all__ = [
+    "Coverage",
+    "Decision",
+    "append_override",
+    "apply_overrides",
+    "coverage",
+    "decide",
+    "final_codings",
+    "mark_done",
+    "read_overrides",
+]

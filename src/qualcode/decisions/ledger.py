@@ -1,53 +1,79 @@
-"""Manual decisions of coders: read, validate, apply after auto-coding, append safely.
+"""Manual decisions of coders: read, validate and apply them after auto-coding.
 
 An overrides file (``overrides/<coder>.csv``) has the columns
-``segment_id, code, action, coder, note, timestamp``; ``action`` is ``add`` or ``remove``.
+``segment_id, code, action, coder, note, timestamp``; ``action`` is ``add``, ``remove`` or
+``done`` (a coverage mark: the coder coded the transcript named in ``segment_id`` in full;
+its code is ``*``; it changes no coding). Appending lives in append.py.
 Decisions are applied in timestamp order (file order for equal or missing timestamps); for one
 coder, segment and code the last decision wins. ``add`` gives the segment the code in that
 coder's name; ``remove`` withdraws the automatic coding and the coder's own earlier ``add``.
 
+Coder names follow one rule (`csvrows.CODER_OK`: a word character first, then word characters,
+dots and hyphens), in `append_override` and when reading: every ``.csv`` file of an overrides
+folder is read -- a hidden one too -- and one whose name is not a coder name, that cannot be
+read, or whose rows break the rule is an error with its file and line, never skipped.
+
 Nothing is ever dropped silently: every decision is returned with a status -- ``applied``,
 ``redundant`` (it changed nothing), ``orphan_segment`` or ``orphan_code`` (its segment or code no
-longer exists) -- and orphans are reported (errors under ``strict``).
+longer exists), ``done`` (a coverage mark) or ``not_in_corpus`` (its transcript was not coded in
+this run: counted in one warning, never an error) -- and orphans are reported (errors under
+``strict``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
-from qualcode.csvrows import CODER_OK, data_rows
+from qualcode.csvrows import CODER_OK, CODER_RULE, data_rows
 from qualcode.errors import OverrideError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
 REQUIRED = (m.SEGMENT_ID, m.CODE, m.ACTION)
-ACTIONS = (m.ACTION_ADD, m.ACTION_REMOVE)
+ACTIONS = (m.ACTION_ADD, m.ACTION_REMOVE, m.ACTION_DONE)
 REMOVED_AUTO = "removed_auto"
 STATUS_APPLIED, STATUS_REDUNDANT = "applied", "redundant"
 STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE = "orphan_segment", "orphan_code"
 
 
 def find_override_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of .csv override files."""
+    """Expand files and folders into a sorted list of .csv override files.
+
+    Every file of a folder whose name ends in .csv (any case) is listed, hidden ones too, so
+    that a file the loader refuses is reported rather than skipped. Raises OverrideError for a
+    path that does not exist or a folder that cannot be listed.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.csv") if not p.name.startswith(".")))
+            try:
+                found = [p for p in path.iterdir() if p.name.lower().endswith(".csv")]
+            except OSError as exc:
+                raise OverrideError(
+                    f"cannot list the overrides folder ({exc.strerror})", file=path
+                ) from None
+            files.extend(sorted(found))
         elif path.is_file():
             files.append(path)
         else:
             raise OverrideError("no such overrides file or folder", file=path)
     return files
+
+
+def coder_problem(coder: str) -> str | None:
+    """Why `coder` is not a coder name (see `csvrows.CODER_OK`), or None when it is one."""
+    if CODER_OK.match(coder):
+        return None
+    return f"coder {coder!r} is not a coder name: {CODER_RULE}"
 
 
 def _parse_timestamp(value: str) -> datetime | None:
@@ -58,8 +84,23 @@ def _parse_timestamp(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def read_override_file(path: Path) -> tuple[list[dict], list[Problem]]:
-    """Parse one overrides CSV; returns (rows, problems). Rows carry their file and line."""
+def read_override_file(path: Path, in_folder: bool = False) -> tuple[list[dict], list[Problem]]:
+    """Parse one overrides CSV; returns (rows, problems). Rows carry their file and line.
+
+    The file's name (without .csv) is the coder of rows that name none; it must then be a
+    coder name, and always for a file found in a folder (`in_folder`), even an empty one.
+    """
+    named = coder_problem(path.stem) is None
+    rows, problems = _read_rows(path, named or in_folder)
+    if not named and in_folder:
+        problem = f"file name {path.name!r} does not name a coder ({CODER_RULE})"
+        problems.insert(0, Problem(problem, str(path)))
+    return rows, problems
+
+
+def _read_rows(path: Path, named: bool) -> tuple[list[dict], list[Problem]]:
+    """The rows of one overrides CSV and their problems (`named`: rows may take the file's
+    name as their coder)."""
     problems: list[Problem] = []
     name = str(path)
     try:
@@ -91,25 +132,35 @@ def read_override_file(path: Path) -> tuple[list[dict], list[Problem]]:
         row: dict[str, Any] = fields  # gains the line number (an int) below
         for column in m.OVERRIDE_COLUMNS:
             row.setdefault(column, "")
-        if not row[m.SEGMENT_ID]:
-            problems.append(Problem("empty segment_id", name, line))
-        if not row[m.CODE]:
-            problems.append(Problem("empty code", name, line))
-        if row[m.ACTION] not in ACTIONS:
-            problems.append(Problem(f"action '{row[m.ACTION]}' must be add or remove", name, line))
+        problems.extend(Problem(p, name, line) for p in _row_problems(row, path.name, named))
         row[m.CODER] = row[m.CODER] or path.stem
-        if not CODER_OK.match(row[m.CODER]):
-            problems.append(
-                Problem(f"coder '{row[m.CODER]}' may only use letters, digits, _ . -", name, line)
-            )
-        try:
-            _parse_timestamp(row[m.TIMESTAMP])
-        except ValueError:
-            problems.append(Problem(f"timestamp '{row[m.TIMESTAMP]}' is not ISO 8601", name, line))
         row[m.OVERRIDE_FILE] = path.as_posix()
         row[m.OVERRIDE_LINE] = line
         rows.append(row)
     return rows, problems
+
+
+def _row_problems(row: dict[str, Any], file_name: str, named: bool) -> list[str]:
+    """What is wrong with one decision row (`named`: an empty coder is the file's name)."""
+    problems = []
+    if not row[m.SEGMENT_ID]:
+        problems.append("empty segment_id")
+    if row[m.ACTION] == m.ACTION_DONE:
+        if row[m.CODE] != m.DONE_CODE:
+            problems.append(f"a done mark has code '{m.DONE_CODE}', not '{row[m.CODE]}'")
+    elif not row[m.CODE]:
+        problems.append("empty code")
+    if row[m.ACTION] not in ACTIONS:
+        problems.append(f"action '{row[m.ACTION]}' must be add, remove or done")
+    if row[m.CODER] and (problem := coder_problem(row[m.CODER])) is not None:
+        problems.append(problem)
+    elif not row[m.CODER] and not named:
+        problems.append(f"no coder in this row, and the file name {file_name!r} names none")
+    try:
+        _parse_timestamp(row[m.TIMESTAMP])
+    except ValueError:
+        problems.append(f"timestamp '{row[m.TIMESTAMP]}' is not ISO 8601")
+    return problems
 
 
 def read_overrides(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -121,8 +172,9 @@ def read_overrides(paths: Sequence[str | Path]) -> pd.DataFrame:
 
     rows: list[dict] = []
     problems: list[Problem] = []
+    folders = {Path(p) for p in paths if Path(p).is_dir()}
     for path in find_override_files(paths):
-        file_rows, file_problems = read_override_file(path)
+        file_rows, file_problems = read_override_file(path, in_folder=path.parent in folders)
         rows.extend(file_rows)
         problems.extend(file_problems)
     if problems:
@@ -166,61 +218,6 @@ def apply_overrides(
         columns=[m.CODER, m.SEGMENT_ID, m.CODE, m.NOTE],
     )
     return kept_auto, manual_rows, decisions, warnings
-
-
-def append_override(
-    directory: str | Path,
-    *,
-    segment_id: str,
-    code: str,
-    action: str,
-    coder: str,
-    note: str = "",
-    timestamp: str | None = None,
-) -> Path:
-    """Append one decision to ``<directory>/<coder>.csv`` safely; returns the file's path.
-
-    The file is locked (flock) while appending, never truncated or rewritten, and fsynced, so
-    concurrent writers lose no line. A file that does not validate is refused, untouched.
-    """
-    import fcntl
-
-    if action not in ACTIONS:
-        raise OverrideError(f"action '{action}' must be add or remove")
-    if not CODER_OK.match(coder):
-        raise OverrideError(f"coder '{coder}' may only use letters, digits, _ . -")
-    if not segment_id.strip() or not code.strip():
-        raise OverrideError("segment id and code must not be empty")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{coder}.csv"
-    stamp = timestamp or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([segment_id.strip(), code.strip(), action, coder, note, stamp])
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        size = os.fstat(fd).st_size
-        prefix = ""
-        if size == 0:
-            header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow(m.OVERRIDE_COLUMNS)
-            prefix = header.getvalue()
-        else:
-            _, problems = read_override_file(path)
-            if problems:
-                raise OverrideError(
-                    problems=[*problems, Problem("fix it first; nothing was appended", str(path))]
-                )
-            if os.pread(fd, 1, size - 1) != b"\n":
-                prefix = "\n"
-        os.write(fd, (prefix + buffer.getvalue()).encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-    return path
 
 
 @dataclass(frozen=True)
@@ -301,12 +298,14 @@ class OverrideLedger:
             ]
         ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
         columns = [m.SEGMENT_ID, m.CODE, m.CODER, m.ACTION, m.NOTE]
-        # Every decision, in the order decisions apply (timestamp, then file and line).
+        # Every decision, in the order decisions apply (timestamp, then file and line); coverage
+        # marks change no coding and are left out.
         self.decisions = [
             Decision(int(idx), seg, code, coder, action, note)
             for idx, seg, code, coder, action, note in zip(
                 ordered.index, *(ordered[c] for c in columns), strict=True
             )
+            if action != m.ACTION_DONE
         ]
         self._by_transcript: dict[str, list[Decision]] = {}
         for decision in self.decisions:
@@ -324,12 +323,24 @@ class OverrideLedger:
             self.status[index] = status
             self.removed_auto[index] = removed
 
-    def finish(self, *, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
-        """All decisions with their status (unseen segments are orphans), and the warnings."""
+    def finish(
+        self, *, strict: bool = False, transcripts: Collection[str] | None = None
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """All decisions with their status, and the warnings.
+
+        A decision whose segment was not seen is an orphan, unless `transcripts` (the ids this
+        run coded) lacks its transcript: it is then ``not_in_corpus``, counted in one warning
+        and never an error. Coverage marks are ``done`` (or ``not_in_corpus``).
+        """
         import pandas as pd
 
         result = self.frame.copy()
-        result[m.STATUS] = [self.status.get(i, STATUS_ORPHAN_SEGMENT) for i in range(len(result))]
+        result[m.STATUS] = [
+            self._status(i, row_seg, action, transcripts)
+            for i, (row_seg, action) in enumerate(
+                zip(result[m.SEGMENT_ID], result[m.ACTION], strict=True)
+            )
+        ]
         result[REMOVED_AUTO] = [self.removed_auto.get(i, False) for i in range(len(result))]
         result[REMOVED_AUTO] = result[REMOVED_AUTO].astype(bool)
         orphans = result[result[m.STATUS].isin([STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE])]
@@ -348,4 +359,32 @@ class OverrideLedger:
         ]
         if problems and strict:
             raise OverrideError(problems=problems)
-        return pd.DataFrame(result), [str(p) for p in problems]
+        warnings = [str(p) for p in problems]
+        elsewhere = result[result[m.STATUS] == m.STATUS_NOT_IN_CORPUS]
+        if len(elsewhere):
+            named = sorted(
+                {
+                    _transcript_named(s, a)
+                    for s, a in zip(elsewhere[m.SEGMENT_ID], elsewhere[m.ACTION], strict=True)
+                }
+            )
+            shown = ", ".join(named[:3]) + (", ..." if len(named) > 3 else "")
+            warnings.append(
+                f"{len(elsewhere)} decision(s) not in this corpus: they name "
+                f"{len(named)} transcript(s) this run did not code ({shown})"
+            )
+        return pd.DataFrame(result), warnings
+
+    def _status(
+        self, index: int, segment_id: str, action: str, transcripts: Collection[str] | None
+    ) -> str:
+        if transcripts is not None and _transcript_named(segment_id, action) not in transcripts:
+            return m.STATUS_NOT_IN_CORPUS
+        if action == m.ACTION_DONE:
+            return m.STATUS_DONE
+        return self.status.get(index, STATUS_ORPHAN_SEGMENT)
+
+
+def _transcript_named(segment_id: str, action: str) -> str:
+    """The transcript a decision row names: a coverage mark names it in full."""
+    return segment_id if action == m.ACTION_DONE else transcript_of(segment_id)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SKIP_OUTSIDE = "codings of text outside every segment (labels, blank lines)"
+# What became of each coding of a selection that reached a segment (keys of `outcomes`).
+IMPORTED = "imported"  # it starts a coding row of its own (in a segment it overlaps)
+MERGED = "merged"  # every part joined the row of an earlier selection: same segment, code, coder
 SKIP_DETAILS_MISFIT = (
     "qualcode match details that do not fit their coding row (selection split across segments "
     "or merged with another, or match spans outside it)"
@@ -38,12 +41,16 @@ def coding_rows(
     codes: dict[str, str],
     coders: dict[str | None, str],
     skipped: dict[str, int],
+    outcomes: dict[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(coding passages per segment, one decision per human coding) from the project.
 
     `codes` maps code GUIDs to names, `coders` user GUIDs to coder names (None: no user);
-    `skipped` counts what cannot be imported, by reason.
+    `skipped` counts what cannot be imported, by reason, and `outcomes` what was: IMPORTED
+    (the coding starts a row) or MERGED (all its parts joined rows of earlier codings of the
+    same segment, code and coder; its spans are kept in the row's match_spans).
     """
+    outcomes = {} if outcomes is None else outcomes
     by_transcript = {t: g.sort_values(m.START) for t, g in segments.groupby(m.TRANSCRIPT_ID)}
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for source, tid in zip(project.sources, ids, strict=True):
@@ -61,8 +68,11 @@ def coding_rows(
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
             coder = coders.get(coding.user) or coders[None]
-            if not _clip_to_segments(coding, bounds, tid, (code, coder), merged):
+            outcome = _clip_to_segments(coding, bounds, tid, (code, coder), merged)
+            if outcome is None:
                 skipped[SKIP_OUTSIDE] = skipped.get(SKIP_OUTSIDE, 0) + 1
+            else:
+                outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + 1
     return _rows_and_decisions(merged, project.path.name, skipped)
 
 
@@ -72,22 +82,28 @@ def _clip_to_segments(
     tid: str,
     code_coder: tuple[str, str],
     merged: dict[tuple[str, str, str], dict[str, Any]],
-) -> bool:
-    """Add the parts of `coding` inside each segment (starts, ends, ids: sorted) to `merged`;
-    False when it lies outside every segment."""
+) -> str | None:
+    """Add the parts of `coding` inside each segment (starts, ends, ids: sorted) to `merged`.
+
+    Returns IMPORTED when a part starts a new row, MERGED when every part joined an existing
+    one, None when the coding lies outside every segment.
+    """
     import bisect
 
     starts, ends, seg_ids = bounds
     first = bisect.bisect_right(ends, coding.start)
-    hit = False
+    outcome = None
     for i in range(first, len(starts)):
         if starts[i] >= coding.end:
             break
         lo, hi = max(starts[i], coding.start), min(ends[i], coding.end)
         if lo >= hi:
             continue
-        hit = True
         key = (seg_ids[i], *code_coder)
+        if key not in merged:
+            outcome = IMPORTED
+        elif outcome is None:
+            outcome = MERGED
         row = merged.setdefault(
             key,
             {"transcript": tid, "spans": [], "notes": [], "created": None, "details": []},
@@ -99,7 +115,7 @@ def _clip_to_segments(
         if coding.note and coding.note not in row["notes"]:
             row["notes"].append(coding.note)
         row["created"] = max(filter(None, (row["created"], _iso(coding.created))), default=None)
-    return hit
+    return outcome
 
 
 def _rows_and_decisions(

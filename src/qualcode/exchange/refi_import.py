@@ -20,13 +20,19 @@ a normal output folder, so ``qualcode freq``, ``matrix`` and ``agree --from`` wo
   The match details a qualcode export keeps in a selection's description (``matched_text``,
   ``pattern_id``, ``match_spans``) are restored when the row is exactly that selection.
 
-Anything that cannot be imported is skipped and counted; the counts are returned, printed and
-recorded in ``run.json``. The output folder is written atomically, only when all went well.
+Every coding of a selection is accounted for (`refi_account`): imported, merged into the row of
+another selection of the same segment, code and coder (its span kept), or skipped with its
+reason; the counts are returned, printed in one line and recorded in ``run.json``
+(``summary.selections``). The output folder is written atomically, only when all went well,
+and only over a folder qualcode wrote (see `qualcode.output.guard`); the transcripts and
+codebook the import codes are written in the temporary folder beside it, never in the system's
+temporary folder.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,10 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.errors import ExportError, Problem, QualcodeError
-from qualcode.exchange.refi import INTERVIEWER_VARIABLE
+from qualcode.exchange.refi_account import account_selections
 from qualcode.exchange.refi_codebook import code_names, codebook_data, codebook_yaml
 from qualcode.exchange.refi_codings import coding_rows, codings_table, overrides_table
 from qualcode.exchange.refi_read import DEFAULT_CONVENTION, RefiProject, read_qdc, read_qdpx
+from qualcode.exchange.refi_sources import front_matter, slug, transcript_ids
 from qualcode.output.atomic import atomic_write_file
 
 if TYPE_CHECKING:
@@ -47,22 +54,7 @@ if TYPE_CHECKING:
     from qualcode.coding.api import CodingResult
 
 IMPORTED_CODER = "imported"
-_LANGUAGE_NAMES = {
-    "english": "en",
-    "inglese": "en",
-    "inglés": "en",
-    "italian": "it",
-    "italiano": "it",
-    "spanish": "es",
-    "español": "es",
-    "espanol": "es",
-    "castellano": "es",
-}
-_RESERVED = {
-    m.SEGMENT_ID, m.TRANSCRIPT_ID, m.UNIT, m.SEGMENT_INDEX, m.SPEAKER, m.IS_INTERVIEWER,
-    m.START, m.END, m.TEXT, m.N_WORDS, m.START_TIME, m.END_TIME, m.SOURCE_FILE, m.CODE,
-    m.PARENT, m.SOURCE, m.CODER, m.MATCHED_TEXT, m.PATTERN_ID, m.MATCH_SPANS, m.NOTE, "id",
-}  # fmt: skip
+_SCRATCH = ".qualcode-import"
 _UNIT_HINT = re.compile(r"with unit '(turn|paragraph|sentence)'")
 
 
@@ -79,6 +71,7 @@ class RefiImport:
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unit: str = "turn"
+    selections: dict[str, Any] = field(default_factory=dict)  # see `account_selections`
 
 
 # --- codebook ----------------------------------------------------------------------------------
@@ -94,7 +87,8 @@ def import_qdc(path: str | Path, out: str | Path) -> int:
     path, out = Path(path), Path(out)
     _, codes = read_qdc(path)
     text = codebook_yaml(codebook_data(codes, path.stem))
-    with tempfile.TemporaryDirectory(prefix="qualcode-qdc-") as tmp:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
         check = Path(tmp) / "codebook.yaml"
         check.write_text(text, encoding="utf-8")
         load_codebook(check)
@@ -105,56 +99,6 @@ def import_qdc(path: str | Path, out: str | Path) -> int:
 # --- transcripts -------------------------------------------------------------------------------
 
 
-def _slug(text: str, fallback: str) -> str:
-    slug = re.sub(r"[^\w.\-]+", "_", text.strip()).strip("_.")
-    return slug or fallback
-
-
-def _transcript_ids(project: RefiProject) -> list[str]:
-    ids, taken = [], set()
-    for source in project.sources:
-        name = re.sub(r"\.(txt|docx?|rtf|odt|pdf|md)$", "", source.name, flags=re.IGNORECASE)
-        tid = _slug(name, f"source-{source.guid[:8]}")
-        candidate, number = tid, 2
-        while candidate.casefold() in taken:
-            candidate, number = f"{tid}-{number}", number + 1
-        taken.add(candidate.casefold())
-        ids.append(candidate)
-    return ids
-
-
-def _variable_key(name: str) -> str:
-    key = re.sub(r"\W+", "_", name.strip().casefold()).strip("_") or "variable"
-    return f"var_{key}" if key in _RESERVED else key
-
-
-def _language(value: str, warnings: list[str], source: str) -> str | None:
-    text = value.strip().casefold()
-    if re.fullmatch(r"[a-z]{2,3}", text):
-        return text
-    if text in _LANGUAGE_NAMES:
-        return _LANGUAGE_NAMES[text]
-    warnings.append(f"source '{source}': language '{value}' not understood; default used")
-    return None
-
-
-def _front_matter(tid: str, variables: dict[str, str], warnings: list[str], name: str) -> str:
-    import yaml
-
-    front: dict[str, Any] = {"id": tid}
-    for raw_key, value in sorted(variables.items()):
-        key = _variable_key(raw_key)
-        if key == m.LANGUAGE:
-            language = _language(value, warnings, name)
-            if language:
-                front[m.LANGUAGE] = language
-        elif key in (INTERVIEWER_VARIABLE, "speakers"):
-            front[key] = [p.strip() for p in re.split(r"[;,]", value) if p.strip()]
-        elif key not in front:
-            front[key] = value
-    return "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n"
-
-
 # --- codings -----------------------------------------------------------------------------------
 
 
@@ -163,7 +107,7 @@ def _coders(project: RefiProject) -> dict[str | None, str]:
     names: dict[str | None, str] = {None: IMPORTED_CODER}
     taken = {IMPORTED_CODER}
     for user_guid, raw in sorted(project.users.items(), key=lambda kv: (kv[1], kv[0])):
-        base = _slug(raw, f"user-{user_guid[:8]}")
+        base = slug(raw, f"user-{user_guid[:8]}")
         candidate, number = base, 2
         while candidate in taken:
             candidate, number = f"{base}-{number}", number + 1
@@ -209,8 +153,7 @@ def _write_inputs(
     for source, tid in zip(project.sources, ids, strict=True):
         file = corpus / f"{tid}.md"
         file.write_text(
-            _front_matter(tid, source.variables, warnings, source.name or source.guid)
-            + source.text,
+            front_matter(tid, source.variables, warnings, source.name or source.guid) + source.text,
             encoding="utf-8",
         )
         names[str(file)] = source.name or source.guid
@@ -226,44 +169,79 @@ def import_qdpx(
     interviewer_labels: Sequence[str] = m.DEFAULT_INTERVIEWER_LABELS,
     offsets: str = "auto",
     command: str | None = None,
+    force: bool = False,
 ) -> RefiImport:
     """Import a REFI-QDA project into a qualcode output folder (written atomically).
 
     `language` is used for sources without a language variable; `unit` (turn, paragraph,
     sentence) defaults to the unit recorded by a qualcode export, else turn; `offsets` is
-    "auto", "codepoint" or "utf16" (see `refi_read`). Returns counts, skips and warnings.
-    Raises ExportError for a file that is not a usable REFI-QDA project (nothing is written).
+    "auto", "codepoint" or "utf16" (see `refi_read`). `out` is replaced only when qualcode
+    wrote it (`force` keeps files it did not write), never the project file. Returns counts,
+    skips and warnings. Raises ExportError for a file that is not a usable REFI-QDA project,
+    OutputError for an `out` that may not be replaced (nothing is written).
     """
-    from qualcode.output.folder import write_result
+    from qualcode.output.atomic import write_output_folder
 
     path, out = Path(path), Path(out)
     if unit is not None and unit not in m.UNITS:
         raise ExportError(f"unit must be one of {', '.join(m.UNITS)}, not '{unit}'")
+    done: list[RefiImport] = []
+
+    def fill(folder: Path) -> None:
+        options = {"language": language, "unit": unit, "labels": interviewer_labels}
+        done.append(_import_into(folder, path, offsets, command, options))
+
+    write_output_folder(out, fill, inputs=[path], force=force)
+    done[0].out = out
+    return done[0]
+
+
+def _import_into(
+    folder: Path, path: Path, offsets: str, command: str | None, options: dict[str, Any]
+) -> RefiImport:
+    """Read the project, code it as `qualcode code` would and write the tables into `folder`
+    (the import's inputs in a scratch folder inside it, removed before it is complete)."""
+    from qualcode.output.folder import build_manifest, write_result_files
+
     project = read_qdpx(path, offsets=offsets)
     skipped = {reason: n for reason, n in project.skipped.items() if n}
     _check_sources(project, skipped)
-    unit = unit or _recorded_unit(project)
+    unit = options["unit"] or _recorded_unit(project)
     warnings = list(project.warnings)
-    ids = _transcript_ids(project)
-    with tempfile.TemporaryDirectory(prefix="qualcode-import-") as tmp:
-        book, corpus, names = _write_inputs(Path(tmp), project, ids, warnings)
+    ids = transcript_ids(project)
+    scratch = folder / _SCRATCH
+    scratch.mkdir()
+    try:
+        book, corpus, names = _write_inputs(scratch, project, ids, warnings)
         result = _code_inputs(
-            corpus, book, names, path, language=language, unit=unit, labels=interviewer_labels
+            corpus,
+            book,
+            names,
+            path,
+            language=options["language"],
+            unit=unit,
+            labels=options["labels"],
         )
-        _replace_codings(result, project, ids, book, skipped)
+        outcomes: dict[str, int] = {}
+        _replace_codings(result, project, ids, book, skipped, outcomes)
+        selections = account_selections(project.selections, skipped, outcomes)
         warnings += _import_warnings(project, result.warnings, names, skipped)
         result.warnings = warnings
-        result.summary = _summary(result, book, warnings)
+        result.summary = {**_summary(result, book, warnings), "selections": selections}
         result.options = {
             **result.options,
             "imported_from": path.name,
             "origin": project.origin,
             "offsets": offsets,
         }
-        write_result(result, out, command)
+        write_result_files(
+            folder, result, build_manifest(result.codebook, result.options, result.summary, command)
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     counts = result.codings[m.CODER].value_counts()
     return RefiImport(
-        out=out,
+        out=folder,
         origin=project.origin,
         transcripts=len(result.transcripts),
         segments=len(result.segments),
@@ -272,6 +250,7 @@ def import_qdpx(
         skipped={k: v for k, v in sorted(skipped.items()) if v},
         warnings=warnings,
         unit=unit,
+        selections=selections,
     )
 
 
@@ -288,12 +267,23 @@ def _check_sources(project: RefiProject, skipped: dict[str, int]) -> None:
 
 
 def _replace_codings(
-    result: CodingResult, project: RefiProject, ids: list[str], book: Any, skipped: dict[str, int]
+    result: CodingResult,
+    project: RefiProject,
+    ids: list[str],
+    book: Any,
+    skipped: dict[str, int],
+    outcomes: dict[str, int],
 ) -> None:
     """The project's codings and decisions in place of the (empty) run's, and the transcripts'
     source files named after the project's sources."""
     rows, decisions = coding_rows(
-        project, ids, result.segments, code_names(project.codes), _coders(project), skipped
+        project,
+        ids,
+        result.segments,
+        code_names(project.codes),
+        _coders(project),
+        skipped,
+        outcomes,
     )
     parents = dict(book.code_order())
     result.codings = codings_table(rows, result.segments, book.code_names, parents)

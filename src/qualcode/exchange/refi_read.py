@@ -20,7 +20,6 @@ ExportError naming the file; problems of single items are skipped and counted in
 
 from __future__ import annotations
 
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,15 +28,14 @@ from typing import Any
 from qualcode.errors import ExportError
 from qualcode.exchange.refi import split_description
 from qualcode.exchange.refi_files import (
+    ProjectArchive,
     child,
     children,
-    decode_source,
     element_text,
     local_name,
     open_zip,
     parse_xml,
     project_member,
-    read_member,
     source_member,
 )
 from qualcode.exchange.refi_positions import canonical_text, choose_convention
@@ -66,6 +64,18 @@ SKIP_BEYOND = "selections beyond the end of their text"
 SKIP_MISSING_CODE = "codings that reference a missing code"
 SKIP_CASE_CODING = "codings that reference a case instead of a code"
 SKIP_NO_CODING = "selections without any code (memos, annotations)"
+# Reasons that count codings of selections (the units of `RefiProject.selections`).
+SELECTION_REASONS = frozenset(
+    {
+        SKIP_NON_TEXT_CODINGS,
+        SKIP_SOURCE_CODINGS,
+        SKIP_BAD_POSITIONS,
+        SKIP_BEYOND,
+        SKIP_MISSING_CODE,
+        SKIP_CASE_CODING,
+        SKIP_NO_CODING,
+    }
+)
 SKIP_BAD_DETAILS = "malformed qualcode match details (matched text, pattern ids, match spans)"
 
 
@@ -119,6 +129,9 @@ class RefiProject:
     case_guids: set[str] = field(default_factory=set)
     skipped: Counter = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    # Codings of selections (and selections without a code) in the file, counted as they are
+    # written: every one is imported, merged or skipped with a reason.
+    selections: int = 0
 
 
 def _codes(parent: Any, parent_guid: str | None, out: list[RefiCode]) -> None:
@@ -190,18 +203,16 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _source_text(
-    element: Any, archive: zipfile.ZipFile, base: str, path: Path, skipped: Counter
-) -> str | None:
-    content = child(element, "PlainTextContent")
-    if content is not None and content.text:
-        return content.text
+def _source_text(element: Any, archive: ProjectArchive, base: str, skipped: Counter) -> str | None:
+    content = element_text(child(element, "PlainTextContent"))
+    if content:
+        return content
     reference = element.get("plainTextPath")
-    info = source_member(archive, reference, base) if reference else None
+    info = source_member(archive.archive, reference, base, archive.by_lower) if reference else None
     if info is None:
         skipped[SKIP_NO_TEXT] += 1
         return None
-    text = decode_source(read_member(archive, info, path))
+    text = archive.source_text(info)
     if text is None:
         skipped[SKIP_UNDECODABLE] += 1
     return text
@@ -212,28 +223,28 @@ def _read_text_source(
 ) -> RefiSource:
     """Codings of one text source with positions mapped to its canonical text."""
     skipped = project.skipped
-    found: list[tuple[int, int, str | None, Any]] = []
+    found: list[tuple[int, int, str | None, Any, list[Any]]] = []
     for sel in children(element, "PlainTextSelection"):
+        codings = children(sel, "Coding")
         start, end = _int(sel.get("startPosition")), _int(sel.get("endPosition"))
-        if start is None or end is None or start < 0 or end <= start:
-            skipped[SKIP_BAD_POSITIONS] += 1
-            continue
-        found.append((start, end, sel.get("name"), sel))
-    pm = choose_convention(raw, [f[:3] for f in found], offsets, project.origin)
+        if not codings:
+            skipped[SKIP_NO_CODING] += 1
+        elif start is None or end is None or start < 0 or end <= start:
+            skipped[SKIP_BAD_POSITIONS] += len(codings)
+        else:
+            found.append((start, end, sel.get("name"), sel, codings))
+    text = canonical_text(raw)
+    pm = choose_convention(raw, [f[:3] for f in found], offsets, project.origin, text)
     source = RefiSource(
         guid=(element.get("guid") or "").strip(),
         name=(element.get("name") or "").strip(),
-        text=canonical_text(raw),
+        text=text,
         variables=_variable_values(element, variables),
         convention=pm.name,
     )
-    for start, end, _, sel in found:
-        codings = children(sel, "Coding")
-        if not codings:
-            skipped[SKIP_NO_CODING] += 1
-            continue
+    for start, end, _, sel, codings in found:
         if end > pm.length:
-            skipped[SKIP_BEYOND] += 1
+            skipped[SKIP_BEYOND] += len(codings)
             continue
         note, details, malformed = split_description(element_text(child(sel, "Description")))
         if malformed:
@@ -270,9 +281,10 @@ def read_qdpx(path: str | Path, offsets: str = "auto") -> RefiProject:
     path = Path(path)
     if offsets not in OFFSET_CHOICES:
         raise ExportError(f"offsets must be one of {', '.join(OFFSET_CHOICES)}, not '{offsets}'")
-    with open_zip(path) as archive:
-        member = project_member(archive, path)
-        root = parse_xml(read_member(archive, member, path), path, member.filename)
+    with open_zip(path) as opened:
+        archive = ProjectArchive(opened, path)
+        member = project_member(opened, path)
+        root = parse_xml(archive.read(member), path, member.filename)
         if local_name(root) != "Project":
             raise ExportError(
                 f"not a REFI-QDA project: {member.filename} has root element <{local_name(root)}>, "
@@ -309,7 +321,7 @@ def read_qdpx(path: str | Path, offsets: str = "auto") -> RefiProject:
 
 def _read_source(
     element: Any,
-    archive: zipfile.ZipFile,
+    archive: ProjectArchive,
     base: str,
     project: RefiProject,
     offsets: str,
@@ -317,23 +329,35 @@ def _read_source(
 ) -> None:
     """Add one element of ``Sources`` to `project`: a text source, or a skip with its codings."""
     kind = local_name(element)
-    if kind in NON_TEXT_SOURCES:
-        project.skipped[SKIP_NON_TEXT] += 1
-        project.skipped[SKIP_NON_TEXT_CODINGS] += sum(
-            1 for e in element.iter() if local_name(e) == "Coding"
-        )
+    n_codings, n_codeless = _selection_units(element)
+    project.selections += n_codings + n_codeless
+    if kind in NON_TEXT_SOURCES or kind != "TextSource":
+        if kind in NON_TEXT_SOURCES:
+            project.skipped[SKIP_NON_TEXT] += 1
+        project.skipped[SKIP_NON_TEXT_CODINGS] += n_codings
+        project.skipped[SKIP_NO_CODING] += n_codeless
         return
-    if kind != "TextSource":
-        return
-    raw = _source_text(element, archive, base, project.path, project.skipped)
-    n_codings = sum(1 for e in element.iter() if local_name(e) == "Coding")
+    raw = _source_text(element, archive, base, project.skipped)
     if raw is not None and not raw.strip():
         project.skipped[SKIP_EMPTY] += 1
         raw = None
     if raw is None:
         project.skipped[SKIP_SOURCE_CODINGS] += n_codings
+        project.skipped[SKIP_NO_CODING] += n_codeless
         return
     project.sources.append(_read_text_source(element, raw, project, offsets, variables))
+
+
+def _selection_units(element: Any) -> tuple[int, int]:
+    """(codings, selections without a code) anywhere inside a source, as written."""
+    codings = codeless = 0
+    for node in element.iter():
+        name = local_name(node)
+        if name == "Coding":
+            codings += 1
+        elif name.endswith("Selection") and not children(node, "Coding"):
+            codeless += 1
+    return codings, codeless
 
 
 def _merge_case_variables(root: Any, variables: dict[str, str], project: RefiProject) -> None:

@@ -12,6 +12,12 @@ A named index (``code``, ``transcript_id``...) becomes the first column; MultiIn
 headers are flattened to ``"Italy / lawyer"`` in every format. The same tables give the same
 bytes: no timestamps in the data, and the Excel workbook's properties and zip entry times are
 pinned to 2000-01-01.
+
+Spreadsheet-safe: a CSV text cell (or header) that starts with ``= + - @``, a tab or a carriage
+return gets a leading ``'`` (OWASP's advice against formula injection; ``raw_cells=True`` turns
+it off), numbers stay numbers; every text cell of a workbook is a string cell, never a formula,
+and one that starts like a formula also carries Excel's quote prefix (shown, not stored, as a
+leading ').
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode import models as m
+from qualcode.csvrows import FORMULA_STARTS, spreadsheet_safe
 from qualcode.errors import ExportError
 from qualcode.output.atomic import atomic_write_file
 
@@ -73,12 +80,15 @@ def write_tables(
     tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
     path: str | Path,
     fmt: str | None = None,
+    *,
+    raw_cells: bool = False,
 ) -> list[Path]:
     """Write one or several tables to ``path`` in ``fmt`` (csv, xlsx, parquet, md, json).
 
     ``tables`` maps a table name to a DataFrame (a lone DataFrame is named after the file).
-    Every file is written atomically. Returns the paths written. Raises ExportError for an
-    unsupported format or a file that cannot be written.
+    CSV cells are spreadsheet-safe unless ``raw_cells``. Every file is written atomically.
+    Returns the paths written. Raises ExportError for an unsupported format or a file that
+    cannot be written.
     """
     path = Path(path)
     fmt = format_for(path, fmt)
@@ -92,12 +102,12 @@ def write_tables(
         written = []
         for name, frame in flat.items():
             target = path.with_name(f"{path.stem}-{_slug(name)}.{_SUFFIXES[fmt]}")
-            _atomic(target, lambda tmp, f=frame: _write_single(f, tmp, fmt))
+            _atomic(target, lambda tmp, f=frame: _write_single(f, tmp, fmt, raw_cells))
             written.append(target)
         return written
     if fmt in ("csv", "parquet"):
         frame = next(iter(flat.values()))
-        _atomic(path, lambda tmp: _write_single(frame, tmp, fmt))
+        _atomic(path, lambda tmp: _write_single(frame, tmp, fmt, raw_cells))
     elif fmt == "xlsx":
         _atomic(path, lambda tmp: tmp.write_bytes(_xlsx_bytes(flat, indexed)))
     elif fmt == "md":
@@ -107,10 +117,11 @@ def write_tables(
     return [path]
 
 
-def tables_text(tables: Mapping[str, pd.DataFrame], fmt: str) -> str:
+def tables_text(tables: Mapping[str, pd.DataFrame], fmt: str, *, raw_cells: bool = False) -> str:
     """Tables as one text document (csv, md or json), e.g. to print on a terminal.
 
-    Several csv tables are separated by a blank line, each after a ``# name`` line.
+    Several csv tables are separated by a blank line, each after a ``# name`` line; csv cells
+    are spreadsheet-safe unless ``raw_cells``.
     """
     flat = {name: flatten(df) for name, df in tables.items()}
     if fmt == "md":
@@ -119,7 +130,8 @@ def tables_text(tables: Mapping[str, pd.DataFrame], fmt: str) -> str:
         return _json_document(flat)
     if fmt != "csv":
         raise ExportError(f"{fmt} is not a text format; use csv, md or json")
-    texts = {name: f.to_csv(index=False, lineterminator="\n") for name, f in flat.items()}
+    safe = {name: f if raw_cells else spreadsheet_safe(f) for name, f in flat.items()}
+    texts = {name: f.to_csv(index=False, lineterminator="\n") for name, f in safe.items()}
     if len(texts) == 1:
         return next(iter(texts.values()))
     return "\n".join(f"# {name}\n{text}" for name, text in texts.items())
@@ -143,9 +155,10 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "table"
 
 
-def _write_single(frame: pd.DataFrame, tmp: Path, fmt: str) -> None:
+def _write_single(frame: pd.DataFrame, tmp: Path, fmt: str, raw_cells: bool) -> None:
     if fmt == "csv":
-        frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+        safe = frame if raw_cells else spreadsheet_safe(frame)
+        safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -271,6 +284,16 @@ def _xlsx_value(value: object) -> object:
     return None if text in ("<NA>", "NaT") else text
 
 
+def _text_cells(cells) -> None:
+    """Make every text cell a string cell (openpyxl reads "=..." as a formula otherwise); one
+    that starts like a formula also gets Excel's quote prefix, as if typed with a leading '."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
+
+
 def _xlsx_bytes(tables: Mapping[str, pd.DataFrame], indexed: Mapping[str, bool]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -288,6 +311,8 @@ def _xlsx_bytes(tables: Mapping[str, pd.DataFrame], indexed: Mapping[str, bool])
         sheet.append([str(c) for c in frame.columns])
         for row in frame.itertuples(index=False, name=None):
             sheet.append([_xlsx_value(v) for v in row])
+        for cells in sheet.iter_rows():
+            _text_cells(cells)
         for cell in sheet[1]:
             cell.font, cell.fill, cell.border = header_font, header_fill, header_border
             cell.alignment = Alignment(vertical="center", wrap_text=False)

@@ -3,19 +3,23 @@
 One `CodebookMatcher` per language holds every pattern of the codebook for that language:
 lemma phrases in a PhraseMatcher on NORM (where nlp.py stores lower-cased lemmas), `lower`
 phrases on LOWER, `exact` phrases on ORTH, wildcard phrases and raw token patterns in a Matcher,
-regexes as compiled Python patterns. Exclusion patterns run in the same pass; a match that
+regexes compiled with the `regex` module, which can stop a search after a time limit: a regex
+that runs past `REGEX_TIMEOUT` seconds on one segment stops the run with a RegexTimeoutError
+naming the pattern and the segment. Exclusion patterns run in the same pass; a match that
 overlaps an exclusion of its code (or any match, for scope: segment) is discarded.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from qualcode.codebook.schema import MAX_WILDCARD, WILDCARD, Codebook, Pattern
+from qualcode.errors import RegexTimeoutError
 from qualcode.matching.anchoring import AnchoredPatterns
 from qualcode.matching.locate import Locator, regex_literals
 from qualcode.matching.pipelines import LanguagePipeline
@@ -25,6 +29,9 @@ _LEMMA_KEYS = {"LEMMA"}
 # a special case ("\n" is one) switches off spaCy's tokenizer cache for the rest of the doc.
 _JOINERS = "\r\x0b\x0c\u2028\u2029"
 _STRING_PREDICATES = {"IN", "NOT_IN", "==", "!="}
+# Seconds one regex may search one segment: a well-behaved pattern needs milliseconds on the
+# longest turn; one that backtracks catastrophically would need years.
+REGEX_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,8 @@ class CodebookMatcher:
         }
         self._matcher = Matcher(vocab)
         self._anchored = AnchoredPatterns(vocab, pipeline.nlp.Defaults.stop_words)
-        self._regexes: list[tuple[Pattern, re.Pattern[str]]] = []
+        self._regexes: list[tuple[Pattern, regex.Pattern[str]]] = []
+        self._codebook_file = None if codebook.path is None else str(codebook.path)
         self._by_key: dict[int, Pattern] = {}
         self.patterns = codebook.patterns_for(pipeline.language)
         used, located, token_patterns = self._compile(pipeline)
@@ -181,7 +189,7 @@ class CodebookMatcher:
             key = vocab.strings.add(pattern.id)
             self._by_key[key] = pattern
             if pattern.kind == "regex":
-                self._regexes.append((pattern, re.compile(pattern.value, re.IGNORECASE)))
+                self._regexes.append((pattern, regex.compile(pattern.value, regex.IGNORECASE)))
             elif pattern.kind == "tokens" or WILDCARD in pattern.value.split():
                 tokens = (
                     _rewrite_token_pattern(pattern.value, pipeline)
@@ -201,8 +209,12 @@ class CodebookMatcher:
     def empty(self) -> bool:
         return not self.patterns
 
-    def match_segments(self, texts: Sequence[str]) -> list[list[Match]]:
+    def match_segments(
+        self, texts: Sequence[str], segment_ids: Sequence[str] | None = None
+    ) -> list[list[Match]]:
         """Match every segment text; returns, per segment, the surviving matches in text order.
+
+        `segment_ids` name the segments in a RegexTimeoutError (their positions otherwise).
 
         Only the windows of a segment where some pattern could match are tokenized and matched
         (see locate.py): joined by a break (a carriage return) into one doc per segment, and
@@ -218,10 +230,19 @@ class CodebookMatcher:
             [self._joiner.join(texts[i][s:e] for s, e in plans[i][0]) for i in wanted]
         )
         doc_of = dict(zip(wanted, docs, strict=True))
-        return [self._match_doc(doc_of.get(i), text, *plans[i]) for i, text in enumerate(texts)]
+        names = segment_ids if segment_ids is not None else [f"#{i + 1}" for i in range(len(texts))]
+        return [
+            self._match_doc(doc_of.get(i), text, *plans[i], names[i])
+            for i, text in enumerate(texts)
+        ]
 
     def _match_doc(
-        self, doc, text: str, windows: list[tuple[int, int]], alive: set[str] | None
+        self,
+        doc,
+        text: str,
+        windows: list[tuple[int, int]],
+        alive: set[str] | None,
+        segment: str = "",
     ) -> list[Match]:
         raw: list[tuple[Pattern, int, int]] = []
         if doc is not None:
@@ -232,11 +253,11 @@ class CodebookMatcher:
                 for key, start, end in (m(doc, alive) if m is self._anchored else m(doc))
             ]
             raw = _back_to_segment(found, windows)
-        for pattern, regex in self._regexes:
+        for pattern, compiled in self._regexes:
             if alive is not None and pattern.id not in alive and pattern.id not in self._always:
                 continue
             raw.extend(
-                (pattern, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
+                (pattern, s, e) for s, e in self._regex_spans(pattern, compiled, text, segment)
             )
         if not raw:
             return []
@@ -248,6 +269,23 @@ class CodebookMatcher:
         ]
         kept.sort(key=lambda m: (m.start, m.end, m.code, m.pattern_id))
         return kept
+
+    def _regex_spans(
+        self, pattern: Pattern, compiled: regex.Pattern[str], text: str, segment: str
+    ) -> list[tuple[int, int]]:
+        """The non-empty matches of one regex in one segment, within the time limit."""
+        try:
+            found = compiled.finditer(text, timeout=REGEX_TIMEOUT)
+            return [(m.start(), m.end()) for m in found if m.end() > m.start()]
+        except TimeoutError:
+            raise RegexTimeoutError(
+                f"pattern {pattern.id} took more than {REGEX_TIMEOUT:g} s on segment {segment} "
+                "and was stopped: the regex backtracks catastrophically (a repeated group that "
+                "repeats inside, such as (a+)+, or alternatives matching the same text, such as "
+                "(a|aa)+); rewrite it",
+                file=self._codebook_file,
+                line=pattern.line,
+            ) from None
 
 
 def whole_segment_reasons(codebook: Codebook, language: str) -> list[str]:

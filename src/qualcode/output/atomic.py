@@ -14,11 +14,10 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from qualcode import models as m
-from qualcode.errors import OutputError
+from qualcode.output.guard import OutputTarget, carry_over, check_output_folder, write_marker
 
 # Held (flock) by a run while it writes its temporary folder; never part of a finished folder.
 _LOCK_FILE = ".qualcode-writing"
@@ -44,24 +43,28 @@ def atomic_write_file(path: Path, writer: Callable[[Path], object]) -> None:
             tmp.unlink()
 
 
-def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
+def write_output_folder(
+    out: Path,
+    fill: Callable[[Path], None],
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    force: bool = False,
+) -> OutputTarget:
     """Let `fill(folder)` write into a fresh temporary folder, then swap it with `out`.
 
-    If `fill` fails (or the process is killed) the previous `out` folder is left as it was.
+    `out` must be a folder qualcode may replace (see `qualcode.output.guard`): never one of
+    `inputs`, never the user's files; with `force` files qualcode did not write are carried
+    over into the new folder. A link to a folder is written through (its target is replaced).
+    The finished folder gets its marker. If `fill` fails (or the process is killed) the
+    previous `out` folder is left as it was. Returns where it was written and what was kept.
+    Raises OutputError when `out` may not be replaced (nothing is touched).
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError("output path exists and is not a folder", file=out)
-    if out.is_dir() and any(out.iterdir()) and not (out / m.MANIFEST_FILE).exists():
-        raise OutputError(
-            "output folder exists, is not empty and is not a qualcode output folder; "
-            "refusing to replace it",
-            file=out,
-        )
-    parent = out.resolve().parent
+    target = check_output_folder(out, inputs, force=force)
+    final = target.folder
+    parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(parent, out.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    _remove_abandoned(parent, final.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=parent))
     os.chmod(tmp, 0o777 & ~_umask())
     # Held while this run writes: a folder whose lock nobody holds was left by a killed run.
     lock = open(tmp / _LOCK_FILE, "w")  # noqa: SIM115 - held until the folder is complete
@@ -69,32 +72,47 @@ def write_output_folder(out: Path, fill: Callable[[Path], None]) -> None:
         _lock(lock)  # a fresh folder: nobody else holds it
         fill(tmp)
         (tmp / _LOCK_FILE).unlink()  # complete: from here on the folder is not abandoned
-        for child in sorted(tmp.rglob("*")):  # sub-folders too: a dataset's part files
-            if child.is_file():  # a sub-folder keeps its x bits
-                os.chmod(child, 0o666 & ~_umask())
-                with open(child, "rb") as handle:  # on disk before the swap, not after
-                    os.fsync(handle.fileno())
-            elif child.is_dir():
-                _fsync_dir(child)
-        _fsync_dir(tmp)
-        old = None
-        if out.exists():
-            if _exchange(tmp, out):  # one atomic step: `out` is never missing
-                old = tmp  # now holds the previous folder
-            else:  # no renameat2: two renames, with a moment where `out` is missing
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
-                old.rmdir()
-                os.replace(out, old)
-                os.replace(tmp, out)
-        else:
-            os.replace(tmp, out)
-        _fsync_dir(parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        write_marker(tmp)
+        _sync_tree(tmp)
+        if target.extras:  # after the chmod: the user's files keep their modes
+            carry_over(final, tmp, target.extras)
+            _fsync_dir(tmp)
+        _swap(tmp, final, parent)
     finally:
         lock.close()
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _sync_tree(folder: Path) -> None:
+    """Give every file the umask's modes and put it on disk (before the swap, not after)."""
+    for child in sorted(folder.rglob("*")):  # sub-folders too: a dataset's part files
+        if child.is_file():  # a sub-folder keeps its x bits
+            os.chmod(child, 0o666 & ~_umask())
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+        elif child.is_dir():
+            _fsync_dir(child)
+    _fsync_dir(folder)
+
+
+def _swap(tmp: Path, out: Path, parent: Path) -> None:
+    """Put the finished `tmp` in place of `out`, then delete the previous folder."""
+    old = None
+    if out.exists():
+        if _exchange(tmp, out):  # one atomic step: `out` is never missing
+            old = tmp  # now holds the previous folder
+        else:  # no renameat2: two renames, with a moment where `out` is missing
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
+            old.rmdir()
+            os.replace(out, old)
+            os.replace(tmp, out)
+    else:
+        os.replace(tmp, out)
+    _fsync_dir(parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _lock(handle) -> bool:

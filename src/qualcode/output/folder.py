@@ -23,6 +23,7 @@ an interrupted run leaves the previous folder intact -- never a mix of old and n
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
+from qualcode.csvrows import spreadsheet_safe
 from qualcode.errors import OutputError
 from qualcode.output.atomic import atomic_write_file as atomic_write_file  # re-export: report/
 from qualcode.output.atomic import write_output_folder
@@ -191,7 +193,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write a DataFrame as Parquet (by extension .parquet) or CSV, deterministically.
 
-    No index, no timestamps; the same frame gives the same bytes.
+    No index, no timestamps; the same frame gives the same bytes. A CSV text cell that would
+    start a spreadsheet formula gets a leading ' (`csvrows.spreadsheet_safe`); Parquet keeps
+    the exact text.
     """
     if path.suffix == ".parquet":
         import pyarrow as pa
@@ -199,8 +203,8 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
 
         table = pa.Table.from_pandas(df, preserve_index=False)
         pq.write_table(table, path, compression="zstd", row_group_size=64_000)
-    elif path.suffix == ".csv":
-        df.to_csv(path, index=False, lineterminator="\n")
+    elif path.suffix == ".csv":  # for spreadsheets: no cell may start a formula
+        spreadsheet_safe(df).to_csv(path, index=False, lineterminator="\n")
     else:  # pragma: no cover - programming error
         raise ValueError(path)
 
@@ -247,19 +251,29 @@ def write_run_files(
     )
 
 
-def write_result(result: Any, out: str | Path, command: str | None = None) -> dict[str, Any]:
-    """Write an in-memory CodingResult as an output folder (atomically); returns run.json's data."""
+def write_result_files(folder: Path, result: Any, manifest: dict[str, Any]) -> None:
+    """Write an in-memory CodingResult's tables and run files into `folder` (a filler's body)."""
+    for name, frame in ((m.SEGMENTS_FILE, result.segments), (m.CODINGS_FILE, result.codings)):
+        write_table(frame, folder / f"{name}.parquet")
+        write_table(frame, folder / f"{name}.csv")
+    write_table(result.transcripts, folder / f"{m.TRANSCRIPTS_FILE}.parquet")
+    write_run_files(folder, result.codebook, result.overrides, manifest)
+
+
+def write_result(
+    result: Any,
+    out: str | Path,
+    command: str | None = None,
+    *,
+    inputs: Sequence[str | Path | None] = (),
+    force: bool = False,
+) -> dict[str, Any]:
+    """Write an in-memory CodingResult as an output folder (atomically); returns run.json's data.
+
+    `inputs` and `force` as in `write_output_folder`: the folder never replaces an input, nor
+    files qualcode did not write unless forced (then they are kept). Raises OutputError.
+    """
     manifest = build_manifest(result.codebook, result.options, result.summary, command)
-
-    def fill(folder: Path) -> None:
-        for name, frame in (
-            (m.SEGMENTS_FILE, result.segments),
-            (m.CODINGS_FILE, result.codings),
-        ):
-            write_table(frame, folder / f"{name}.parquet")
-            write_table(frame, folder / f"{name}.csv")
-        write_table(result.transcripts, folder / f"{m.TRANSCRIPTS_FILE}.parquet")
-        write_run_files(folder, result.codebook, result.overrides, manifest)
-
-    write_output_folder(Path(out), fill)
+    fill = functools.partial(write_result_files, result=result, manifest=manifest)
+    write_output_folder(Path(out), fill, inputs=inputs, force=force)
     return manifest

@@ -7,7 +7,7 @@ from qualcode.privacy.files import pseudonymise_transcripts
 from qualcode.privacy.identifiers import load_identifiers
 from qualcode.privacy.output_copy import pseudonymise_output
 from qualcode.privacy.pseudonymise import pseudonymise_text
-from qualcode.privacy.residual import find_residuals
+from qualcode.privacy.residual_folder import find_residuals
 
 __all__ = [
     "find_residuals",

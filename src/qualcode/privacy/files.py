@@ -64,6 +64,11 @@ def refuse_overlap(out: Path, inputs: Iterable[Path]) -> None:
             )
 
 
+def side_inputs(identifiers: Identifiers, key: ProjectKey | bytes) -> list[Path | None]:
+    """The identifiers file and the key file: inputs an output folder must never replace."""
+    return [identifiers.path, key.path if isinstance(key, ProjectKey) else None]
+
+
 def _manifest(payload: dict[str, Any]) -> Callable[[Path], object]:
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
     return lambda p: p.write_text(text, encoding="utf-8")
@@ -143,14 +148,17 @@ def pseudonymise_transcripts(
     *,
     language: str = "en",
     encoding: str = "utf-8",
+    force: bool = False,
 ) -> PseudonymiseResult:
     """Write a pseudonymised copy of transcript files/folders into the folder `out`.
 
     Bodies are pseudonymised, front matter values too (except id and language; speaker labels
     get bare placeholders), and a participants.csv beside the transcripts is copied with every
     cell but the id pseudonymised. Names under the identifiers' `metadata_keys` (front matter or
-    sheet) join the listed people. Raises TranscriptError (every unreadable file at once) or
-    PseudonymiseError; the previous `out` is left as it was on any error.
+    sheet) join the listed people. `out` is replaced only when qualcode wrote it (files it did
+    not write are kept with `force`, else refused), never an input, the identifiers or the key
+    file. Raises TranscriptError (every unreadable file at once), PseudonymiseError or
+    OutputError; the previous `out` is left as it was on any error.
     """
     from qualcode.output.atomic import write_output_folder
     from qualcode.transcripts.reader import find_transcript_files
@@ -176,7 +184,8 @@ def pseudonymise_transcripts(
     for path, rows in sheets.items():
         writers[path.name] = _text_writer(_redact_sheet(rows, ids, key))
     files_out = {**writers, m.MANIFEST_FILE: _manifest(_run_info(len(docs), counts, ids))}
-    write_output_folder(out, folder_filler(files_out))
+    guarded = [*roots, *files, *side_inputs(identifiers, key)]
+    write_output_folder(out, folder_filler(files_out), inputs=guarded, force=force)
     return PseudonymiseResult(
         out, len(docs), dict(sorted(counts.items())), listed_counts(ids), warnings
     )

@@ -26,6 +26,7 @@ from qualcode.privacy.files import (
     folder_filler,
     listed_counts,
     refuse_overlap,
+    side_inputs,
 )
 from qualcode.privacy.identifiers import Identifiers
 from qualcode.privacy.key import ProjectKey, secret_key
@@ -57,6 +58,19 @@ STRUCTURAL = frozenset(
         m.SPEAKER,
     }
 )
+# Keys of run.json whose values are kept in the copy as they are: versions, the layout, the
+# codebook's identity, and code, coder and transcript names (the tables keep them too).
+MANIFEST_KEPT = frozenset(
+    {
+        "qualcode_version",
+        "layout",
+        "codebook",
+        "codes",
+        "coders",
+        "by_language",
+        "missing_metadata",
+    }
+)
 _SEGMENT_ID = re.compile(r"\b[\w.\-]+?\.[tps]\.[0-9a-f]{10}(?:-\d+)?\b")
 
 
@@ -73,13 +87,19 @@ def _spans(value: Any) -> list[tuple[int, int]] | None:
 
 
 def pseudonymise_output(
-    folder: str | Path, out: str | Path, identifiers: Identifiers, key: ProjectKey | bytes
+    folder: str | Path,
+    out: str | Path,
+    identifiers: Identifiers,
+    key: ProjectKey | bytes,
+    *,
+    force: bool = False,
 ) -> PseudonymiseResult:
     """Write a pseudonymised copy of a `qualcode code` output folder into `out`.
 
     Texts (transcripts, segments, matched_text), notes and metadata are pseudonymised; start,
     end and match_spans are moved onto the new text; segment ids are recomputed from the new
-    text (consistently in every table); codes, sources, coders and word counts are kept. Raises
+    text (consistently in every table); codes, sources, coders and word counts are kept. `out`
+    is replaced only as `pseudonymise_transcripts` says (`force` keeps the user's files). Raises
     OutputError or PseudonymiseError; the previous `out` is left as it was on any error.
     """
     import pandas as pd
@@ -122,9 +142,11 @@ def pseudonymise_output(
         [new_texts[t] for t in transcripts[m.TRANSCRIPT_ID]], dtype=transcripts[m.TEXT].dtype
     )
     new_transcripts = redact_frame(transcripts.assign(**{m.TEXT: new_text}), ids, key, meta_columns)
-    manifest = _manifest_text(source.manifest, id_map, secret, counts, ids)
+    redacted = redact_manifest(source.manifest, lambda t: pseudonymise_text(t, ids, key)[0])
+    manifest = _manifest_text(redacted, id_map, secret, counts, ids)
     files, warnings = _writers(tables, new_transcripts, manifest, folder, out)
-    write_output_folder(out, folder_filler(files))
+    guarded = [folder, *side_inputs(identifiers, key)]
+    write_output_folder(out, folder_filler(files), inputs=guarded, force=force)
     return PseudonymiseResult(
         out, len(new_texts), dict(sorted(counts.items())), listed_counts(ids), warnings
     )
@@ -246,10 +268,24 @@ def _move_codings(
     )
 
 
+def redact_manifest(value: Any, redact: Callable[[str], str], kept: bool = False) -> Any:
+    """run.json with `redact` applied to every text value -- the recorded command, options
+    (paths, interviewer labels), warnings (which may quote metadata values) -- except under
+    the keys of MANIFEST_KEPT."""
+    if isinstance(value, dict):
+        return {k: redact_manifest(v, redact, kept or k in MANIFEST_KEPT) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_manifest(v, redact, kept) for v in value]
+    if isinstance(value, str) and not kept:
+        return redact(value)
+    return value
+
+
 def _manifest_text(
     manifest: dict[str, Any], id_map: dict[str, str], secret: bytes, counts: Counter, ids
 ) -> str:
-    """run.json of the copy: the original's, noted as pseudonymised, with segment ids renamed."""
+    """run.json of the copy: the original's (texts already pseudonymised), noted as
+    pseudonymised, with segment ids renamed."""
     from qualcode.output.folder import layout_record
 
     payload = {

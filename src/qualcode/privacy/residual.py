@@ -15,15 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qualcode import models as m
 from qualcode.privacy.identifiers import Identifiers, PseudonymiseError, normalise_name
 from qualcode.privacy.patterns import find_patterns
 from qualcode.privacy.pseudonymise import resolve_identifiers
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 COLUMNS = ["file", "line", "column", "kind", "candidate"]
 # Front-matter keys whose values are analysis categories, not free text: not scanned.
@@ -82,7 +78,7 @@ class Lexicon:
                 self.tables.append({w for exc in data.values() for w in exc})  # exceptions
             elif isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
                 self.tables += [data, set(data.values())]  # per-POS lookups (Italian)
-        self.tables.append(_stop_words(language))
+        self.tables.append(_stopwords_for(language))
 
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str):
@@ -121,7 +117,7 @@ def _extra_tables(language: str) -> list[object]:
     return tables
 
 
-def _stop_words(language: str) -> set[str]:
+def _stopwords_for(language: str) -> set[str]:
     """spaCy's stop words of a language, read from its source file (no spaCy import)."""
     import importlib.util
 
@@ -203,8 +199,9 @@ def scan_text(
     return found_list
 
 
-class _AnyOf:
-    """A word known to any of several lexicons (for multilingual files: the codebook, notes)."""
+class AnyLexicon:
+    """A word known to any of several lexicons (for multilingual files: the codebook, notes,
+    run.json)."""
 
     def __init__(self, lexicons: list) -> None:
         self.lexicons = lexicons
@@ -253,9 +250,10 @@ def _front_language(text: str, path: Path, default: str) -> str:
     return str(value).strip().lower() if value else default
 
 
-def _scan_files(
+def scan_transcript_files(
     inputs: Sequence[Path], identifiers: Identifiers | None, language: str, encoding: str
 ) -> list[Candidate]:
+    """Candidates in transcript files and folders (front matter categories skipped)."""
     from qualcode.transcripts.reader import TEXT_SUFFIXES, decode_bytes, find_transcript_files
 
     found: list[Candidate] = []
@@ -264,72 +262,17 @@ def _scan_files(
             text = decode_bytes(path.read_bytes(), path, encoding)
             lang = _front_language(text, path, language)
             skip = _front_skip(text)
-            found += scan_text(text, str(path), _words(lang), identifiers, skip_lines=skip)
+            found += scan_text(text, str(path), words_for(lang), identifiers, skip_lines=skip)
         else:
             from qualcode.transcripts.reader import read_transcript
 
             transcript = read_transcript(path, default_language=language, encoding=encoding)
-            found += scan_text(transcript.text, str(path), _words(transcript.language), identifiers)
+            found += scan_text(
+                transcript.text, str(path), words_for(transcript.language), identifiers
+            )
     return found
 
 
-def _words(language: str) -> Lexicon | frozenset[str]:
+def words_for(language: str) -> Lexicon | frozenset[str]:
+    """The lexicon of a language code, or an empty set for something that is not one."""
     return lexicon(language) if re.fullmatch(r"[a-z]{2,3}", language) else frozenset()
-
-
-def _scan_output(folder: Path, identifiers: Identifiers | None) -> list[Candidate]:
-    from qualcode.output.folder import load_output
-
-    output = load_output(folder)
-    transcripts = output.transcripts()
-    found: list[Candidate] = []
-    skipped = {m.TRANSCRIPT_ID, m.SOURCE_FILE, m.LANGUAGE, m.COUNTRY, m.ROLE}
-    for record in transcripts.to_dict("records"):
-        where = f"{folder / m.TRANSCRIPTS_FILE}.parquet#{record[m.TRANSCRIPT_ID]}"
-        words = _words(str(record.get(m.LANGUAGE) or "en"))
-        found += scan_text(str(record[m.TEXT]), where, words, identifiers)
-        for column, value in record.items():
-            if column not in skipped and column != m.TEXT and isinstance(value, str):
-                found += scan_text(value, f"{where}/{column}", words, identifiers)
-    every = _AnyOf([_words(lang) for lang in m.LANGUAGES])
-    for number, note in enumerate(output.overrides.get(m.NOTE, []), start=2):
-        if isinstance(note, str) and note:
-            where = f"{folder / m.OVERRIDES_FILE}.csv"
-            found += scan_text(note, where, every, identifiers, first_line=number)
-    codebook = folder / m.CODEBOOK_COPY
-    if codebook.is_file():
-        text = codebook.read_text(encoding="utf-8", errors="replace")
-        found += scan_text(text, str(codebook), every, identifiers)
-    return found
-
-
-def find_residuals(
-    inputs: Sequence[str | Path] | str | Path,
-    identifiers: Identifiers | None = None,
-    *,
-    language: str = "en",
-    encoding: str = "utf-8",
-) -> pd.DataFrame:
-    """Candidate identifiers left in transcripts or in `qualcode code` output folders.
-
-    Returns a DataFrame (file, line, column, kind, candidate), one row per candidate, in file
-    order. An input folder with run.json and transcripts.parquet is read as an output folder.
-    Raises TranscriptError or OutputError for unreadable input.
-    """
-    import pandas as pd
-
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    found: list[Candidate] = []
-    plain: list[Path] = []
-    for raw in inputs:
-        path = Path(raw)
-        if (path / m.MANIFEST_FILE).is_file() and (
-            path / f"{m.TRANSCRIPTS_FILE}.parquet"
-        ).exists():  # a file, or a partitioned dataset's folder
-            found += _scan_output(path, identifiers)
-        else:
-            plain.append(path)
-    if plain:
-        found += _scan_files(plain, identifiers, language, encoding)
-    return pd.DataFrame([c.__dict__ for c in found], columns=COLUMNS)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
+from qualcode.decisions.coverage import coverage
 from qualcode.errors import AgreementError
 from qualcode.reliability.levels import char_level, segment_level
 from qualcode.reliability.span_level import span_level
@@ -132,6 +133,9 @@ def agreement(
     segmentation = out.manifest.get("options", {}).get("unit", "turn")
     options = {"include_interviewer": include_interviewer, "min_overlap": min_overlap}
     summary = _summary(unit, segmentation, context, compared, all_ids, counts, options)
+    found = coverage(out.overrides, out.codings)
+    summary["coverage"] = found.rule()
+    summary["coverage_warnings"] = found.few_warnings(names)
     exclusions = _exclusions(chosen, all_ids)
     return AgreementResult(unit, names, gold, table, disagreements, exclusions, scores, summary)
 

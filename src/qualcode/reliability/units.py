@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qualcode import models as m
+from qualcode.decisions.coverage import coverage as coverage_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 PASSAGE_COLUMNS = [m.TRANSCRIPT_ID, m.SEGMENT_ID, m.CODE, m.START, m.END]
 REMOVED_AUTO = "removed_auto"  # column of out/overrides (qualcode.decisions.ledger.REMOVED_AUTO)
-ORPHAN_SEGMENT = "orphan_segment"  # override status whose segment no longer exists
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def coders_from_output(out: CodedOutput) -> dict[str, CoderCoding]:
     ``auto`` is the raw automatic coding: the auto rows of the codings table plus the automatic
     codings a human later removed (override rows with action remove and removed_auto true); it
     covers every transcript. A human's coding is their own manual codings (rows with their name);
-    they cover the transcripts in which they made at least one decision whose segment exists.
+    they cover the transcripts of `decisions.coverage`: those they marked done once any
+    transcript is marked, else those in which they made a decision whose segment exists.
     """
     import pandas as pd
 
@@ -81,12 +82,10 @@ def coders_from_output(out: CodedOutput) -> dict[str, CoderCoding]:
         )
     }
     names = set(codings[m.CODER].dropna()) | set(overrides[m.CODER].dropna())
-    seg_transcript = where[m.TRANSCRIPT_ID]
+    covered = coverage_of(overrides, codings)
+    present = set(segments[m.TRANSCRIPT_ID].dropna())
     for name in sorted(str(n) for n in names - {m.AUTO_CODER}):
-        decided = overrides.loc[
-            (overrides[m.CODER] == name) & (overrides[m.STATUS] != ORPHAN_SEGMENT), m.SEGMENT_ID
-        ]
-        coverage = frozenset(seg_transcript.reindex(decided.unique()).dropna())
+        coverage = frozenset(covered.of(name) & present)
         own = codings.loc[
             (codings[m.CODER] == name) & (codings[m.SOURCE] != m.SOURCE_AUTO), PASSAGE_COLUMNS
         ]

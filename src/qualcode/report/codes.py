@@ -95,7 +95,10 @@ def _passages(run: ReportRun, code: str, has_children: bool, context: dict[str, 
 
     codings = run.out.codings
     direct = codings[codings[m.CODE] == code]
-    found = quotes(run.out.segments, direct, run.order, code=code) if len(direct) else None
+    # Only this code's own codings: its own entry of the order is all `quotes` needs (the whole
+    # order would be read again for every code: quadratic with thousands of codes).
+    own = [(code, context["parent_of"].get(code))]
+    found = quotes(run.out.segments, direct, own, code=code) if len(direct) else None
     if found is None or found.empty:
         note = "Passages are listed under its child codes." if has_children else "No passages."
         return {"note": note}
@@ -121,9 +124,15 @@ def codes_section(run: ReportRun) -> dict[str, Any]:
     rank = {c: i for i, c in enumerate(run.anchors)}
     pairs = codings[[m.SEGMENT_ID, m.CODE]].drop_duplicates()
     pairs = pairs.assign(_rank=pairs[m.CODE].map(rank)).sort_values("_rank", kind="stable")
+    children: dict[str, list[str]] = {}
+    for child, parent in run.order:
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
     context = {
         "codes_of": pairs.groupby(m.SEGMENT_ID, sort=False)[m.CODE].agg(list).to_dict(),
         "languages": _languages(run),
+        "parent_of": dict(run.order),
+        "children": children,
     }
     return {
         "note": run.codebook_note,
@@ -135,14 +144,14 @@ def codes_section(run: ReportRun) -> dict[str, Any]:
 def _article(
     run: ReportRun, code: str, counts: dict[str, Any], context: dict[str, Any]
 ) -> dict[str, Any]:
-    children = [c for c, parent in run.order if parent == code]
+    children = context["children"].get(code, [])
     by_coder = counts["by_coder"]
     manual = ", ".join(f"{c} {format_number(by_coder[c][code])}" for c in by_coder) or "none"
     return {
         "kind": "parent" if children else "leaf",
         "anchor": run.anchors[code],
         "code": code,
-        "parent": dict(run.order).get(code),
+        "parent": context["parent_of"].get(code),
         "rules": _rules(run.rules.get(code)),
         "total": format_number(counts["total"][code]),
         "cases": format_number(counts["cases"][code]),

@@ -23,9 +23,11 @@ from qualcode import models as m
 from qualcode.analysis.frequencies import N_CASES, N_SEGMENTS, N_WORDS_ROW, TOTAL
 from qualcode.report.codes import agreement_section, codes_section, warnings_section
 from qualcode.report.parts import (
+    FIGURE_TOP_CODES,
     ReportRun,
     Rules,
     anchor_ids,
+    figure_rows,
     format_number,
     human_coders,
     inline_figure,
@@ -253,11 +255,11 @@ def _frequencies(run: ReportRun) -> dict[str, Any]:
     by = [m.COUNTRY, m.ROLE]
     segments = run.frequencies(by=by)
     cases = run.frequencies(by=by, count="cases")
-    percent = run.frequencies(by=by, percent=True)
+    percent, drawn = figure_rows(run.frequencies(by=by, percent=True))
     description = (
         "Heatmap of the share of each country and role group's participant segments coded with "
         "each code; rows are codes, columns are roles grouped by country. The counts are in the "
-        "table 'Coded segments' above."
+        "table 'Coded segments' above." + drawn
     )
     return {
         "segments": _frequency_table(segments, "freq-segments", "Coded segments", run.parents),
@@ -278,7 +280,7 @@ def _figures(run: ReportRun) -> dict[str, Any]:
     from qualcode.report.figures import frequency_bars
     from qualcode.report.heatmaps import cooccurrence_heatmap
 
-    freq = run.frequencies(by=m.COUNTRY, percent=True)
+    freq, drawn = figure_rows(run.frequencies(by=m.COUNTRY, percent=True))
     bars = frequency_bars(freq, parents=run.parents, width=6.0)
     parts = []
     for group in freq.table.columns[:-1] if len(freq.table.columns) > 1 else freq.table.columns:
@@ -286,9 +288,16 @@ def _figures(run: ReportRun) -> dict[str, Any]:
         values = ", ".join(f"{c} {format_number(v, 0)}%" for c, v in freq.table[group].items())
         parts.append(f"{label_text(group)} (n = {n} segments): {values}")
     table = cooccurrence(
-        run.out.segments, run.out.codings, run.order, codes=run.selected, within="segment"
-    )
+        run.out.segments, run.out.codings, run.order, codes=run.selected, within="segment",
+        top=FIGURE_TOP_CODES,
+    )  # fmt: skip
     heat = cooccurrence_heatmap(table, measure="count", within="segment")
+    shown = ""
+    if len(table) < table.attrs["leaf_codes"]:
+        shown = (
+            f" Only the {len(table)} leaf codes coded in the most segments are shown, of "
+            f"{table.attrs['leaf_codes']:,}; `qualcode cooccur --code ...` counts any others."
+        )
     pairs = [
         (int(table.iat[i, j]), table.index[i], table.columns[j])
         for i in range(len(table))
@@ -302,7 +311,7 @@ def _figures(run: ReportRun) -> dict[str, Any]:
             bars,
             "Code frequencies by country",
             "Grouped bar chart, percent of each country's participant segments coded with each "
-            "code. " + "; ".join(parts) + ".",
+            "code. " + "; ".join(parts) + "." + drawn,
         ),
         "cooccurrence": inline_figure(
             "fig-cooccurrence",
@@ -310,7 +319,7 @@ def _figures(run: ReportRun) -> dict[str, Any]:
             "Code co-occurrence within segments",
             "Heatmap of the number of segments coded with both codes, for each pair of leaf "
             "codes; the grey diagonal is the number of segments with the code. Most frequent "
-            f"pairs: {top}.",
+            f"pairs: {top}.{shown}",
         ),
     }
 

@@ -6,6 +6,7 @@ formatted, ids); the templates in ``templates/`` write the markup and escape eve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ STAT_LABELS = {
     "alpha_high": "α high",
     "undefined": "Why undefined",
 }
+# Figures draw at most this many codes (those coded in the most segments); tables list all.
+FIGURE_TOP_CODES = 40
 OVERRIDE_STATUS = {
     "redundant": "had no effect (the segment already had, or lacked, the code)",
     "orphan_segment": "not applied: the segment no longer exists",
@@ -77,6 +80,22 @@ class ReportRun:
 
         options.setdefault("codes", self.selected)
         return code_frequencies(self.out.segments, self.out.codings, self.order, **options)
+
+
+def figure_rows(freq: FrequencyTable, n: int = FIGURE_TOP_CODES) -> tuple[FrequencyTable, str]:
+    """`freq` limited to its `n` rows with the largest Total (ties: table order; kept in table
+    order), and a sentence saying so for the figure's description ("" when all rows fit)."""
+    table = freq.table
+    if len(table) <= n:
+        return freq, ""
+    total = table[table.columns[-1]].to_numpy(dtype="float64")
+    ranked = sorted(range(len(table)), key=lambda i: (-total[i], i))[:n]
+    limited = dataclasses.replace(freq, table=table.iloc[sorted(ranked)])
+    note = (
+        f" Only the {n} codes coded in the most segments are drawn, of {len(table):,}; the "
+        "tables list every code."
+    )
+    return limited, note
 
 
 # --- values and small tables -------------------------------------------------------------------

@@ -99,6 +99,7 @@ def merge_meta(
                 )
             elif key == "language":
                 transcript.language = value.lower()
+                transcript.language_explicit = True
             elif current is None:
                 transcript.metadata[key] = value
     if problems:

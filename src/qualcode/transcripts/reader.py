@@ -5,9 +5,11 @@ turned into ``\\n``. All character offsets in qualcode refer to this text.
 
 Body format: ``Label: text`` starts a turn; a line without a label continues the current turn;
 blank lines separate paragraphs. A label counts as a speaker when it is declared
-(``speakers:`` / ``interviewer:`` in front matter, or an interviewer label) or when it starts at
-least two turns in the transcript, or answers the interviewer -- so a stray ``Es decir: ...``
-line inside an answer does not become a speaker.
+(``speakers:`` / ``interviewer:`` in front matter), is an interviewer or respondent label
+(`DEFAULT_INTERVIEWER_LABELS`, `DEFAULT_RESPONDENT_LABELS`: ``I``, ``Q``, ``P``, ``R``, ``A``,
+``Entrevistadora``, ``Risposta``...), or starts at least two turns in the transcript, or answers
+the interviewer -- so a stray ``Es decir: ...`` line inside an answer does not become a speaker.
+Which labels are the interviewer's is settled per transcript (see `speakers.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import TranscriptError
-from qualcode.models import DEFAULT_INTERVIEWER_LABELS
+from qualcode.models import DEFAULT_INTERVIEWER_LABELS, DEFAULT_RESPONDENT_LABELS
+from qualcode.transcripts.speakers import settle_interviewer_labels
 from qualcode.yamlload import load_yaml
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -260,11 +263,15 @@ def _speaker_rule(
 ) -> Callable[[str, str | None], bool]:
     """Whether a ``Label:`` at a line start opens a turn, given the current speaker."""
     counts = Counter(m.group("label").strip() for m, _ in candidates if m)
-    known = {s.casefold() for s in declared} | {s.casefold() for s in interviewer_labels}
-    declared_only = any(True for _ in declared)
+    labels, declared = list(interviewer_labels), list(declared)
+    # Answering the interviewer counts only for this transcript's interviewer (a P next to an
+    # INT is the participant); every interviewer or respondent label opens a turn.
+    known = {s.casefold() for s in declared} | settle_interviewer_labels(counts, labels)
+    always = known | {s.casefold() for s in labels} | set(DEFAULT_RESPONDENT_LABELS)
+    declared_only = bool(declared)
 
     def is_speaker(label: str, current: str | None) -> bool:
-        if label.casefold() in known:
+        if label.casefold() in always:
             return True
         if declared_only or len(label.split()) > 4:
             return False
@@ -342,9 +349,8 @@ def read_text_transcript(
             line=2,
         )
     language = (as_text(front.get("language")) or default_language).lower()
-    labels = {s.casefold() for s in interviewer_labels} | {
-        s.casefold() for s in labels_of(front.get("interviewer"))
-    }
+    named = labels_of(front.get("interviewer"))
+    labels = [*interviewer_labels, *named]
     declared = labels_of(front.get("speakers"))
     metadata = {
         str(k): as_text(v) for k, v in front.items() if str(k) not in CONTROL_KEYS and v is not None
@@ -357,7 +363,7 @@ def read_text_transcript(
         text=body,
         language=language,
         metadata={k: v for k, v in metadata.items() if v is not None},
-        interviewer_labels=frozenset(labels),
+        interviewer_labels=settle_interviewer_labels((t.speaker for t in turns), labels, named),
         turns=turns,
         source_file=rel,
         language_explicit=front.get("language") is not None,
@@ -368,6 +374,9 @@ def read_text_transcript(
 FORMAT_READERS.update(
     {
         ".docx": "qualcode.transcripts.docx:read_docx_transcript",
+        ".odt": "qualcode.transcripts.odt:read_odt_transcript",
+        ".rtf": "qualcode.transcripts.textlayer:read_rtf_transcript",
+        ".pdf": "qualcode.transcripts.textlayer:read_pdf_transcript",
         ".vtt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
         ".srt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
     }

@@ -1,10 +1,11 @@
 """Timed transcripts: WebVTT (.vtt) and SubRip (.srt) subtitles become speaker turns.
 
 Each cue's speaker is its voice tag (``<v Interviewer>...``, several voices in one cue are split)
-or a ``Name:`` prefix (a label used by at least two cues, or an interviewer label). A cue without
-a speaker continues the current speaker's turn; before any speaker is known, each such cue is a
-turn of its own. Consecutive cues of one speaker merge into one turn whose ``start_time`` and
-``end_time`` (seconds) are those of its first and last cue.
+or a ``Name:`` prefix (a label used by at least two cues, an interviewer or respondent label, or
+one answering the interviewer). A cue without a speaker continues the current speaker's turn;
+before any speaker is known, each such cue is a turn of its own. Consecutive cues of one speaker
+merge into one turn whose ``start_time`` and ``end_time`` (seconds) are those of its first and
+last cue.
 
 Canonical text: one block per turn, ``Speaker: cue text`` with one line per cue, blocks
 separated by a blank line, so it reads like a `.txt` transcript. Inside a cue, line breaks become
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import TranscriptError
-from qualcode.models import DEFAULT_INTERVIEWER_LABELS
+from qualcode.models import DEFAULT_INTERVIEWER_LABELS, DEFAULT_RESPONDENT_LABELS
 from qualcode.transcripts.reader import ID_OK, LABEL_RE, Transcript, Turn, decode_bytes
+from qualcode.transcripts.speakers import settle_interviewer_labels
 
 SUBTITLE_FORMATS = {".vtt": "vtt", ".srt": "srt"}
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
@@ -69,8 +71,7 @@ def read_subtitle_transcript(
     parts = _parse_cues(text, path)
     if not parts:
         raise TranscriptError("no cue with text in this subtitle file", file=path)
-    labels = frozenset(s.casefold() for s in interviewer_labels)
-    body, turns = _turns(_with_speakers(parts, labels))
+    body, turns = _turns(_with_speakers(parts, list(interviewer_labels)))
     tid = path.stem
     if not ID_OK.match(tid):
         raise TranscriptError(
@@ -85,7 +86,9 @@ def read_subtitle_transcript(
         text=body,
         language=default_language.lower(),
         metadata={},
-        interviewer_labels=labels,
+        interviewer_labels=settle_interviewer_labels(
+            (t.speaker for t in turns), interviewer_labels
+        ),
         turns=turns,
         source_file=rel,
     )
@@ -155,9 +158,7 @@ def _parse_cues(text: str, path: Path) -> list[_Part]:
     return parts
 
 
-def _with_speakers(
-    parts: list[_Part], interviewer: frozenset[str]
-) -> list[tuple[str | None, _Part]]:
+def _with_speakers(parts: list[_Part], labels: list[str]) -> list[tuple[str | None, _Part]]:
     """Each part with its speaker: its voice, an accepted ``Name:`` label, the speaker of the
     turn it continues, or None before any speaker is known."""
     prefixed: list[tuple[str, str] | None] = []
@@ -169,6 +170,8 @@ def _with_speakers(
         else:
             prefixed.append(None)
     counts = Counter(p[0] for p in prefixed if p is not None)
+    interviewer = settle_interviewer_labels([*counts, *(p.voice for p in parts)], labels)
+    always = {s.casefold() for s in (*labels, *DEFAULT_RESPONDENT_LABELS)}
     result: list[tuple[str | None, _Part]] = []
     current: str | None = None
     for part, prefix in zip(parts, prefixed, strict=True):
@@ -180,7 +183,7 @@ def _with_speakers(
         # answers the interviewer; inside someone's answer it is more likely prose.
         if prefix is not None and (
             counts[prefix[0]] >= 2
-            or prefix[0].casefold() in interviewer
+            or prefix[0].casefold() in always
             or current is None
             or current.casefold() in interviewer
         ):

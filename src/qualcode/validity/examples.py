@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from qualcode.codebook.schema import Codebook, Example
 from qualcode.errors import Problem
-from qualcode.matching.language import guess_language
+from qualcode.transcripts.language import guess_language
 from qualcode.validity.autocode import Hit, code_texts, codes_of
 
 
