@@ -114,13 +114,8 @@ def pseudonymise_output(
     meta_columns = [c for c in transcripts.columns if c not in STRUCTURAL]
     ids = identifiers.with_metadata(transcripts[meta_columns].to_dict("records"))
     secret = secret_key(key)
-    counts: Counter = Counter()
     old_texts = dict(zip(transcripts[m.TRANSCRIPT_ID], transcripts[m.TEXT], strict=True))
-    new_texts: dict[str, str] = {}
-    maps: dict[str, OffsetMap] = {}
-    for tid, text in old_texts.items():
-        new_texts[tid], maps[tid] = pseudonymise_text(str(text), ids, key)
-        count_placeholders(counts, maps[tid])
+    new_texts, maps, counts = _pseudonymise_texts(old_texts, ids, key)
     segments, id_map = _move_segments(source.segments, old_texts, new_texts, maps, folder)
 
     def tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,13 +138,26 @@ def pseudonymise_output(
     )
     new_transcripts = redact_frame(transcripts.assign(**{m.TEXT: new_text}), ids, key, meta_columns)
     redacted = redact_manifest(source.manifest, lambda t: pseudonymise_text(t, ids, key)[0])
-    manifest = _manifest_text(redacted, id_map, secret, counts, ids)
+    manifest = _manifest_text(redacted, id_map, secret, counts, ids)  # texts, then ids
     files, warnings = _writers(tables, new_transcripts, manifest, folder, out)
     guarded = [folder, *side_inputs(identifiers, key)]
     write_output_folder(out, folder_filler(files), inputs=guarded, force=force)
     return PseudonymiseResult(
         out, len(new_texts), dict(sorted(counts.items())), listed_counts(ids), warnings
     )
+
+
+def _pseudonymise_texts(
+    texts: dict[str, str], ids: Identifiers, key: ProjectKey | bytes
+) -> tuple[dict[str, str], dict[str, OffsetMap], Counter]:
+    """Each transcript's new text and offset map, and the replacements counted by kind."""
+    counts: Counter = Counter()
+    new_texts: dict[str, str] = {}
+    maps: dict[str, OffsetMap] = {}
+    for tid, text in texts.items():
+        new_texts[tid], maps[tid] = pseudonymise_text(str(text), ids, key)
+        count_placeholders(counts, maps[tid])
+    return new_texts, maps, counts
 
 
 def _new_segment_id(old: Any, id_map: dict[str, str], secret: bytes) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
+from qualcode.output.guard import MARKER_FILE
 from qualcode.privacy.identifiers import Identifiers
 from qualcode.privacy.residual import (
     COLUMNS,
@@ -92,6 +93,8 @@ def scan_other_files(
     already = {(c.kind, c.candidate) for c in seen}
     found: list[Candidate] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p not in done):
+        if path.name == MARKER_FILE:  # qualcode's own list of file names: nothing of the user's
+            continue
         text = _text_of(path)
         if text is None:
             continue
