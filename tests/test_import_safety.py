@@ -452,3 +452,31 @@ def test_the_report_of_ten_thousand_codes_shows_the_top_codes_with_a_note(
     html = build_report(source, quotes=False)
     assert "Only the 40 leaf codes coded in the most segments are shown, of 10,004" in html
     assert "Only the 40 codes coded in the most segments are drawn, of 10,004" in html
+
+
+def test_the_report_counts_zero_participant_segments_for_a_group_of_interviewers_only(
+    tmp_path: Path, mini_corpus: Path, mini_codebook: Path
+):
+    # Before: a KeyError traceback (an imported project whose 'doctor' turns were all read as
+    # the interviewer's).
+    from qualcode.coding.api import code_to_folder
+    from qualcode.report.page import build_report
+
+    write(
+        mini_corpus / "en_four.md",
+        """
+        ---
+        country: Spain
+        role: observer
+        ---
+        INT: Only questions here?
+        INT: Yes.
+        """,
+    )
+    code_to_folder(mini_corpus, mini_codebook, tmp_path / "out")
+    html = build_report(tmp_path / "out", quotes=False)
+    # observer: 1 transcript, 2 segments, 0 participant segments, 4 words
+    row = '<th scope="row">observer</th>' + "".join(
+        f'<td class="num">{n}</td>' for n in (1, 2, 0, 4)
+    )
+    assert row in html

@@ -173,10 +173,11 @@ def _overview(run: ReportRun) -> dict[str, Any]:
     tables = []
     for column in (m.COUNTRY, m.ROLE, m.LANGUAGE):
         every = run.frequencies(by=column, include_interviewer=True, codes=None).denominators
-        participant = run.frequencies(by=column, codes=None).denominators
+        # A group with interviewer segments only has no participant column: 0 of them.
+        participant = run.frequencies(by=column, codes=None).denominators.loc[N_SEGMENTS]
         rows = [
             (label_text(group), every.at[N_CASES, group], every.at[N_SEGMENTS, group],
-             participant.at[N_SEGMENTS, group], every.at[N_WORDS_ROW, group])
+             participant.get(group, 0), every.at[N_WORDS_ROW, group])
             for group in every.columns
         ]  # fmt: skip
         header = [column.capitalize(), "Transcripts", "Segments", "Participant segments", "Words"]
