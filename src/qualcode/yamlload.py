@@ -23,3 +23,17 @@ def load_yaml(text: str, loader_for: Callable[[type], type] | None = None) -> An
         except yaml.YAMLError:
             pass
     return yaml.load(text, Loader=make(yaml.SafeLoader))  # noqa: S506 - a SafeLoader
+
+
+def count_values(data: Any, limit: int) -> int:
+    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`
+    (a few lines of aliases can stand for millions of values: callers refuse those)."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count

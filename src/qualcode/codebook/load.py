@@ -19,22 +19,7 @@ from qualcode.codebook.schema import (
 )
 from qualcode.codebook.yamllines import line_of, yaml_with_lines
 from qualcode.errors import CodebookError
-
-
-def _yaml_size(data: Any, limit: int = MAX_CODEBOOK_VALUES) -> int:
-    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`."""
-    count, stack = 0, [data]
-    while stack and count <= limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-# --- validation ------------------------------------------------------------------------------
+from qualcode.yamlload import count_values
 
 
 def _text_field(raw: dict, key: str, where: str, out: Collector) -> str:
@@ -237,7 +222,8 @@ def load_codebook(path: str | Path) -> Codebook:
         raise CodebookError("codebook is empty", file=path)
     out = Collector(path)
     data = yaml_with_lines(text, path)
-    if _yaml_size(data) > MAX_CODEBOOK_VALUES:  # YAML aliases can multiply a few lines
+    # YAML aliases can multiply a few lines.
+    if count_values(data, MAX_CODEBOOK_VALUES) > MAX_CODEBOOK_VALUES:
         raise CodebookError(
             f"more than {MAX_CODEBOOK_VALUES} values (repeated YAML aliases?)", file=path
         )

@@ -28,16 +28,12 @@ from typing import Any
 
 from qualcode.errors import TranscriptError
 from qualcode.transcripts.reader import (
-    CONTROL_KEYS,
-    ID_OK,
     LABEL_RE,
     Transcript,
-    as_text,
+    build_transcript,
     labels_of,
-    parse_turns,
     split_front_matter,
 )
-from qualcode.transcripts.speakers import settle_interviewer_labels
 
 # Keys accepted as bare ``Key: value`` lines at the top of a document. Deliberately short: a
 # first line ``Interviewer: Good morning`` is a turn, not metadata.
@@ -83,30 +79,16 @@ def read_blocks(
     body, bold_labels = body_of(rest)
     if not body.strip():
         raise TranscriptError("document has no text (besides metadata)", file=path)
-    tid = as_text(front.get("id")) or path.stem
-    if not ID_OK.match(tid):
-        raise TranscriptError(
-            f"transcript id '{tid}' may only contain letters, digits, '_', '-' and '.'", file=path
-        )
-    language = (as_text(front.get("language")) or default_language).lower()
-    named = split_labels(front.get("interviewer"))
-    labels = [*interviewer_labels, *named]
-    declared = [*split_labels(front.get("speakers")), *bold_labels]
-    metadata = {
-        str(k): as_text(v) for k, v in front.items() if str(k) not in CONTROL_KEYS and v is not None
-    }
-    turns = parse_turns(body, declared, labels)
-    rel = path.relative_to(root).as_posix() if root is not None else path.name
-    return Transcript(
-        id=tid,
-        path=path,
-        text=body,
-        language=language,
-        metadata={k: v for k, v in metadata.items() if v},
-        interviewer_labels=settle_interviewer_labels((t.speaker for t in turns), labels, named),
-        turns=turns,
-        source_file=rel,
-        language_explicit=front.get("language") is not None,
+    return build_transcript(
+        path,
+        front,
+        body,
+        default_language=default_language,
+        interviewer_labels=interviewer_labels,
+        root=root,
+        read_labels=split_labels,
+        more_speakers=bold_labels,
+        keep_blank_metadata=False,
     )
 
 

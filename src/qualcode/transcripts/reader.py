@@ -24,12 +24,19 @@ from typing import Any
 from qualcode.errors import TranscriptError
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS, DEFAULT_RESPONDENT_LABELS
 from qualcode.transcripts.speakers import settle_interviewer_labels
-from qualcode.yamlload import load_yaml
+from qualcode.yamlload import count_values, load_yaml
 
 TEXT_SUFFIXES = (".txt", ".md")
-# Other formats register a reader here: suffix -> "module:function" with the signature of
-# `read_text_transcript`. Imported lazily, so optional dependencies load only when needed.
-FORMAT_READERS: dict[str, str] = {}
+# Other formats: suffix -> "module:function" with the signature of `read_text_transcript`,
+# imported on first use so that each format's library loads only when needed.
+FORMAT_READERS: dict[str, str] = {
+    ".docx": "qualcode.transcripts.docx:read_docx_transcript",
+    ".odt": "qualcode.transcripts.odt:read_odt_transcript",
+    ".rtf": "qualcode.transcripts.textlayer:read_rtf_transcript",
+    ".pdf": "qualcode.transcripts.textlayer:read_pdf_transcript",
+    ".vtt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
+    ".srt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
+}
 MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
 MAX_FRONT_MATTER_NODES = 10_000
 
@@ -164,26 +171,14 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         raise TranscriptError("front matter is nested too deeply", file=path) from None
     if not isinstance(data, dict):
         raise TranscriptError("front matter must be a mapping of key: value", file=path, line=2)
-    if _yaml_size(data) > MAX_FRONT_MATTER_NODES:  # YAML aliases can multiply a few lines
+    # YAML aliases can multiply a few lines.
+    if count_values(data, MAX_FRONT_MATTER_NODES) > MAX_FRONT_MATTER_NODES:
         raise TranscriptError(
             f"front matter has more than {MAX_FRONT_MATTER_NODES} values (repeated aliases?)",
             file=path,
         )
     body_line = text[:body_start].count("\n") + 1
     return data, text[body_start:], body_line
-
-
-def _yaml_size(data: Any, limit: int = MAX_FRONT_MATTER_NODES) -> int:
-    """Number of values in loaded YAML, counting each alias use; stops counting past `limit`."""
-    count, stack = 0, [data]
-    while stack and count <= limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return count
 
 
 def as_text(value: Any) -> str | None:
@@ -341,17 +336,48 @@ def read_text_transcript(
     front, body, _ = split_front_matter(text, path)
     if not body.strip():
         raise TranscriptError("transcript has front matter but no text", file=path)
+    return build_transcript(
+        path,
+        front,
+        body,
+        default_language=default_language,
+        interviewer_labels=interviewer_labels,
+        root=root,
+        id_line=2,
+    )
+
+
+def build_transcript(
+    path: Path,
+    front: dict[str, Any],
+    body: str,
+    *,
+    default_language: str,
+    interviewer_labels: Sequence[str],
+    root: Path | None,
+    read_labels: Callable[[Any], list[str]] = labels_of,
+    more_speakers: Sequence[str] = (),
+    id_line: int | None = None,
+    keep_blank_metadata: bool = True,
+) -> Transcript:
+    """The Transcript of a body and its front matter, whatever the file format.
+
+    `read_labels` reads the `interviewer` and `speakers` entries (documents also split "a; b");
+    `more_speakers` are labels the format itself declares (bold labels of a document);
+    `id_line` is where a bad `id` is reported; blank metadata values are dropped unless
+    `keep_blank_metadata`. Raises TranscriptError for an id with other characters.
+    """
     tid = as_text(front.get("id")) or path.stem
     if not ID_OK.match(tid):
         raise TranscriptError(
             f"transcript id '{tid}' may only contain letters, digits, '_', '-' and '.'",
             file=path,
-            line=2,
+            line=id_line,
         )
     language = (as_text(front.get("language")) or default_language).lower()
-    named = labels_of(front.get("interviewer"))
+    named = read_labels(front.get("interviewer"))
     labels = [*interviewer_labels, *named]
-    declared = labels_of(front.get("speakers"))
+    declared = [*read_labels(front.get("speakers")), *more_speakers]
     metadata = {
         str(k): as_text(v) for k, v in front.items() if str(k) not in CONTROL_KEYS and v is not None
     }
@@ -362,22 +388,11 @@ def read_text_transcript(
         path=path,
         text=body,
         language=language,
-        metadata={k: v for k, v in metadata.items() if v is not None},
+        metadata={
+            k: v for k, v in metadata.items() if v is not None and (keep_blank_metadata or v)
+        },
         interviewer_labels=settle_interviewer_labels((t.speaker for t in turns), labels, named),
         turns=turns,
         source_file=rel,
         language_explicit=front.get("language") is not None,
     )
-
-
-# --- other formats (Word, subtitles): registered here, their libraries imported on first use ---
-FORMAT_READERS.update(
-    {
-        ".docx": "qualcode.transcripts.docx:read_docx_transcript",
-        ".odt": "qualcode.transcripts.odt:read_odt_transcript",
-        ".rtf": "qualcode.transcripts.textlayer:read_rtf_transcript",
-        ".pdf": "qualcode.transcripts.textlayer:read_pdf_transcript",
-        ".vtt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
-        ".srt": "qualcode.transcripts.subtitles:read_subtitle_transcript",
-    }
-)
