@@ -390,3 +390,13 @@ def test_codebook_test_also_runs_the_examples(tmp_path):
     assert "counterexample (en) gets the code" in result.stderr  # a warning, not an error
     failing = json.loads(result.stdout)["examples_failing"]
     assert len(failing) == 2 and all(str(book) in f for f in failing)
+
+
+def test_a_token_pattern_with_a_number_as_key_is_reported_not_a_crash(tmp_path):
+    # Found by the hypothesis fuzzer: mixed str/int keys could not be sorted for the id hash.
+    path = write(
+        tmp_path / "k.yaml",
+        "codes:\n  - name: a\n    patterns:\n      en:\n        - {tokens: [{LEMMA: x, 5: y}]}\n",
+    )
+    with pytest.raises(CodebookError, match=r"k.yaml:5: code 'a', pattern a:en:[0-9a-f]{8}"):
+        load_codebook(path)

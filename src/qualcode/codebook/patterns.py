@@ -129,9 +129,11 @@ def _pattern_id(
             out.add(f"{where}: id '{given}' may hold only letters, digits, '.', '_' and '-'", line)
         return f"{code}:{lang}:{given}"
     content = [kind, item[kind], str(item.get("match", "lemma")), str(item.get("scope", ""))]
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-    ).hexdigest()[:8]
+    try:
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    except TypeError:  # keys of mixed types ({LEMMA: x, 5: y}) cannot be sorted; still invalid,
+        canonical = repr(content)  # and reported by the token validator, but it needs an id
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
     return f"{code}:{lang}:{'x' if exclusion else ''}{digest}"
 
 
