@@ -162,3 +162,17 @@ def mini_corpus(tmp_path: Path) -> Path:
         """,
     )
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the user's cache folder (see qualcode.cache)."""
+    import os
+
+    old = os.environ.get("QUALCODE_CACHE_DIR")
+    os.environ["QUALCODE_CACHE_DIR"] = str(tmp_path_factory.mktemp("qualcode-cache"))
+    yield
+    if old is None:
+        os.environ.pop("QUALCODE_CACHE_DIR", None)
+    else:
+        os.environ["QUALCODE_CACHE_DIR"] = old

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from qualcode.cache import read_entry, write_entry
 from qualcode.codebook.patterns import Collector, language_supported, parse_patterns
 from qualcode.codebook.schema import (
     CODE_KEYS,
@@ -162,19 +163,37 @@ def _check_structure(codes: list[Code], out: Collector) -> None:
             out.add(f"code '{code.name}': exclude_patterns without patterns", code.line)
 
 
+# Digests of accepted token patterns kept in the cache (the most recent ones).
+MAX_CACHED_PATTERNS = 50_000
+
+
 def _check_token_patterns(codebook: Codebook, out: Collector) -> None:
-    """Compile every token pattern with spaCy's validating Matcher, collecting every error."""
+    """Compile every token pattern with spaCy's validating Matcher, collecting every error.
+
+    A pattern spaCy accepted before (its digest is in the cache, see `qualcode.cache`) is not
+    compiled again: a pattern's validity depends only on itself and the spaCy version, and in
+    the edit-test loop most patterns have not changed since the last run.
+    """
+    import spacy
     from spacy.errors import MatchPatternError
     from spacy.matcher import Matcher
     from spacy.vocab import Vocab
 
+    entry = f"valid-token-patterns-spacy-{spacy.__version__}.json"
+    cached = read_entry(entry)
+    known = {d for d in cached if isinstance(d, str)} if isinstance(cached, list) else set()
+    accepted: list[str] = []
     matcher = Matcher(Vocab(), validate=True)
     for code in codebook.codes:
         for pattern in code.patterns + code.exclude_patterns:
             if pattern.kind != "tokens":
                 continue
+            digest = hashlib.sha256(repr(pattern.value).encode("utf-8", "replace")).hexdigest()
+            if digest in known:
+                continue
             try:
                 matcher.add(pattern.id, [pattern.value])
+                accepted.append(digest)
             except MatchPatternError as exc:
                 details = (
                     "; ".join(
@@ -199,6 +218,9 @@ def _check_token_patterns(codebook: Codebook, out: Collector) -> None:
                     f"code '{code.name}', pattern {pattern.id}: invalid token pattern: {exc}",
                     pattern.line,
                 )
+    if accepted:
+        kept = [d for d in (cached if isinstance(cached, list) else []) if isinstance(d, str)]
+        write_entry(entry, (kept + accepted)[-MAX_CACHED_PATTERNS:])
 
 
 def load_codebook(path: str | Path) -> Codebook:
