@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from qualcode.models import LANGUAGES
 
@@ -44,13 +45,23 @@ SAMPLE_CHARS = 20_000
 
 @cache
 def stop_words(language: str) -> frozenset[str]:
-    """spaCy's stop-word list for `language` (empty when spaCy has none)."""
-    import importlib
+    """spaCy's stop-word list for `language` (empty when spaCy has none).
 
-    try:
-        module = importlib.import_module(f"spacy.lang.{language}.stop_words")
-    except ImportError:
+    The list's module is loaded from its file, not imported as ``spacy.lang.<xx>.stop_words``:
+    importing it runs the language package's ``__init__``, which for French compiles the
+    tokenizer exceptions' regexes (about 4 s, in every process that checks a transcript).
+    """
+    import importlib.util
+
+    spacy_spec = importlib.util.find_spec("spacy")
+    if not re.fullmatch(r"[a-z]{2,3}", language) or spacy_spec is None or not spacy_spec.origin:
         return frozenset()
+    path = Path(spacy_spec.origin).parent / "lang" / language / "stop_words.py"
+    spec = importlib.util.spec_from_file_location(f"_qualcode_stop_words_{language}", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        return frozenset()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # spaCy's own file: a STOP_WORDS set, no imports
     return frozenset(w.lower() for w in getattr(module, "STOP_WORDS", ()))
 
 
