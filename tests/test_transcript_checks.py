@@ -285,3 +285,22 @@ def test_code_with_language_auto_codes_each_transcript_in_its_language(tmp_path,
     assert ("it_x", "litigation") in set(
         zip(codings[m.TRANSCRIPT_ID], codings[m.CODE], strict=True)
     )
+
+
+@pytest.mark.parametrize("language", ["en", "it", "es", "de"])
+def test_stop_words_are_spacys_own_lists(language: str) -> None:
+    """The check reads spaCy's stop-word files directly; the lists equal the imported ones."""
+    import importlib
+
+    from qualcode.transcripts.language import stop_words
+
+    module = importlib.import_module(f"spacy.lang.{language}.stop_words")
+    assert stop_words(language) == frozenset(w.lower() for w in module.STOP_WORDS)
+    assert len(stop_words(language)) > 200
+
+
+@pytest.mark.parametrize("language", ["xx", "../en", "EN", ""])
+def test_stop_words_of_an_unknown_language_are_empty(language: str) -> None:
+    from qualcode.transcripts.language import stop_words
+
+    assert stop_words(language) == frozenset()
