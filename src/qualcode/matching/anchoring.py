@@ -212,7 +212,7 @@ class AnchoredPatterns:
         self._direct.append(self._direct_form(tokens, anchor_index))
         self._keys.append(self.vocab.strings.add(key))
         self._labels.append(key)
-        matcher = Matcher(self.vocab)
+        matcher = Matcher(self.vocab, validate=False)  # validated by load_codebook
         matcher.add(key, [tokens])
         position = len(self._matchers)
         self._matchers.append(matcher)

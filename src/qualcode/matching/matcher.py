@@ -141,7 +141,8 @@ class CodebookMatcher:
             "lower": PhraseMatcher(vocab, attr="LOWER"),
             "exact": PhraseMatcher(vocab, attr="ORTH"),
         }
-        self._matcher = Matcher(vocab)
+        # Token patterns were validated when the codebook was loaded (load_codebook).
+        self._matcher = Matcher(vocab, validate=False)
         self._anchored = AnchoredPatterns(vocab, pipeline.nlp.Defaults.stop_words)
         self._regexes: list[tuple[Pattern, regex.Pattern[str]]] = []
         self._codebook_file = None if codebook.path is None else str(codebook.path)
