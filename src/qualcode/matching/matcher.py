@@ -152,23 +152,11 @@ class CodebookMatcher:
         self.locator: Locator | None = None
         self._always: set[str] = set()
         self._joiner = _JOINERS[0]  # unused while every segment is one window
-        rules = pipeline.tokenizer_rules()
-        joiners = [c for c in _JOINERS if c not in rules]
-        if locate and pipeline.model is None and joiners:
-            self._joiner = joiners[0]
-            literals = [(p.id, regex_literals(p.value)) for p, _ in self._regexes]
-            self.locator = Locator(
-                located,
-                pipeline.forms_of_norms,
-                pipeline.spanning_specials(),
-                pipeline.nlp.Defaults.stop_words,
-                [(label, found) for label, found in literals if found],
-            )
-            # A regex without a literal may match any text: always run it.
-            self._always = {label for label, found in literals if not found}
+        if locate and pipeline.model is None:
+            self._build_locator(pipeline, located)
         # Anchor each token pattern on the token the locator finds it by: the anchor positions
         # are then the few places where that rare token occurs.
-        chosen = self.locator.chosen if self.locator is not None else {}
+        chosen: dict[str, int] = self.locator.chosen if self.locator is not None else {}
         for pattern, tokens in token_patterns:
             if not (anchor and self._anchored.add(pattern.id, tokens, chosen.get(pattern.id))):
                 self._matcher.add(pattern.id, [tokens])
@@ -178,6 +166,23 @@ class CodebookMatcher:
             self._active.append(self._matcher)
         if self._anchored:
             self._active.append(self._anchored)
+
+    def _build_locator(self, pipeline: LanguagePipeline, located: list) -> None:
+        """Set up the locator, which finds the windows of a segment where a pattern could match."""
+        joiners = [c for c in _JOINERS if c not in pipeline.tokenizer_rules()]
+        if not joiners:
+            return
+        self._joiner = joiners[0]
+        literals = [(p.id, regex_literals(p.value)) for p, _ in self._regexes]
+        self.locator = Locator(
+            located,
+            pipeline.forms_of_norms,
+            pipeline.spanning_specials(),
+            pipeline.nlp.Defaults.stop_words,
+            [(label, found) for label, found in literals if found],
+        )
+        # A regex without a literal may match any text: always run it.
+        self._always = {label for label, found in literals if not found}
 
     def _compile(self, pipeline: LanguagePipeline) -> tuple[dict[str, bool], list, list]:
         """Put phrases in the PhraseMatchers and regexes aside; return which matchers are used,
