@@ -73,6 +73,9 @@ def _register_commands() -> None:
                 raise
             continue
         module.register(app)
+    from qualcode.cli.helptext import unwrap_app
+
+    unwrap_app(app)
 
 
 _register_commands()
