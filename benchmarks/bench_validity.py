@@ -3,8 +3,8 @@
 Runs, as a user would (a fresh process each time, so start-up and matcher building count):
 
 1. `qualcode codebook test CODEBOOK --text "..." --language it` (one text explained);
-2. `qualcode codebook test CODEBOOK --gold benchmarks/gold/gold.jsonl --split dev` (249 passages);
-3. the same on the whole gold set (372 passages);
+2. `qualcode codebook test CODEBOOK --gold benchmarks/gold/gold.jsonl --split dev` (the dev split);
+3. the same on the whole gold set;
 4. `qualcode codebook check CODEBOOK` (validation + executable examples).
 
 Prints the median and the spread of the wall time over --repeat runs (default 5). Usage:
@@ -36,7 +36,7 @@ PROBES = {
         "--language",
         "it",
     ],
-    "codebook test --gold --split dev (249)": [
+    "codebook test --gold --split dev": [
         "codebook",
         "test",
         str(CODEBOOK),
@@ -45,7 +45,7 @@ PROBES = {
         "--split",
         "dev",
     ],
-    "codebook test --gold (372)": ["codebook", "test", str(CODEBOOK), "--gold", str(GOLD)],
+    "codebook test --gold (all passages)": ["codebook", "test", str(CODEBOOK), "--gold", str(GOLD)],
     "codebook check (with examples)": ["codebook", "check", str(CODEBOOK)],
 }
 
