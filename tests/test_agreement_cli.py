@@ -21,6 +21,7 @@ coded (en_one P1, en_one P2, it_two P1, it_two P2):
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -298,6 +299,130 @@ def test_codings_csv_adds_coders_from_other_software(coded, tmp_path):
     lit = _by_code(tables["agreement"])["litigation"]
     # nv codes en_one P1 only: anna 1 1 1 0, nv 1 0 0 0 -> both 1, only anna 2, neither 1.
     assert [lit[c] for c in ("both", "only_a", "only_b", "neither")] == [1, 2, 0, 1]
+
+
+# --------------------------------------------------------------------------- --methods
+
+# Numbers the paragraph may hold that are not the run's: Krippendorff's thresholds and the
+# years of the works it cites.
+_FIXED = {"0.800", "0.667", "2004", "1990", "2008"}
+_NUMBER = re.compile(r"(?<![\w.,-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\w)")
+
+
+def _allowed_numbers(tables: dict) -> set[str]:
+    """Every number of the JSON tables as the paragraph may show it: counts (with or without
+    thousands separators), values to three decimals or as a percentage with one, the counts
+    each coder applied a code to (both + only_a, both + only_b) and the exclusions by kind."""
+    allowed = set(_FIXED)
+
+    def add(value) -> None:
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+            allowed.update({str(int(value)), f"{int(value):,}"})
+        if isinstance(value, float):
+            allowed.update({f"{value:.3f}", f"{100 * value:.1f}", f"{100 * value:g}"})
+
+    for row in tables["agreement"] + tables.get("gold", []):
+        for value in row.values():
+            add(value)
+        if "both" in row and row["both"] is not None:
+            add(row["both"] + row["only_a"])
+            add(row["both"] + row["only_b"])
+    summary = {r["key"]: r["value"] for r in tables["summary"]}
+    for key in ("transcripts_compared", "units", "agreed_absent", "bootstrap", "seed"):
+        if summary.get(key) not in (None, ""):
+            add(int(summary[key]))
+    for key in ("level", "min_overlap"):
+        if summary.get(key) not in (None, ""):
+            add(float(summary[key]))
+    add(len(summary["codes"].split(", ")))
+    kinds: dict[tuple, int] = {}
+    for row in tables["exclusions"]:
+        kind = (row["compared"], row["coded_by"] if not row["compared"] else "")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    for n in kinds.values():
+        add(n)
+    return allowed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--coders", "anna,ben"],
+        ["--coders", "anna,ben", "--bootstrap", "50", "--seed", "3"],
+        ["--coders", "all,auto"],
+        ["--coders", "anna,ben", "--unit", "char"],
+        ["--coders", "anna,ben", "--unit", "span"],
+        ["--gold", "anna", "--coders", "auto"],
+    ],
+)
+def test_methods_paragraph_numbers_equal_the_tables(coded, args):
+    from qualcode import __version__
+
+    tables = _json(["agree", "--from", str(coded), *args])
+    result = run_cli(["agree", "--from", str(coded), *args, "--methods"])
+    assert result.exit_code == 0, result.stderr
+    paragraph = result.stdout.strip()
+    assert "\n" not in paragraph
+    assert f"qualcode {__version__}" in paragraph
+    numbers = _NUMBER.findall(paragraph.replace(f"qualcode {__version__}", ""))
+    assert numbers, "the paragraph has no numbers to check"
+    assert sorted(set(numbers) - _allowed_numbers(tables)) == []
+    summary = {r["key"]: r["value"] for r in tables["summary"]}
+    noun = {"segment": "segment", "char": "character", "span": "passage"}[summary["unit"]]
+    assert f"the {summary['transcripts_compared']} transcripts coded by" in paragraph
+    assert f"({int(summary['units']):,} {noun}s" in paragraph
+    for row in tables["agreement"]:
+        if row["code"].startswith("("):
+            continue
+        if summary["unit"] == "span":
+            expected = f"{row['code']} {100 * row['percent_agreement']:.1f}%"
+        elif row["krippendorff_alpha"] is None:
+            expected = f"{row['code']} α undefined"
+        else:
+            expected = f"{row['code']} α = {row['krippendorff_alpha']:.3f}"
+            if "alpha_low" in row and row["alpha_low"] is not None:
+                expected += f" [{row['alpha_low']:.3f}, {row['alpha_high']:.3f}]"
+        assert expected in paragraph
+
+
+def test_methods_names_coders_unit_and_exclusions(coded):
+    result = run_cli(["agree", "--from", str(coded), "--coders", "anna,ben", "--methods"])
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    # es_three was coded by ben only (see the module docstring); every transcript has a coder.
+    assert text.startswith("Agreement between two coders, anna and ben, who coded the same")
+    assert "The unit of comparison was the speaker turn" in text
+    assert "covered the 2 transcripts coded by both coders (4 segments;" in text
+    assert "It left out the 1 transcript coded only by ben (es_three)." in text
+    # litigation (both 2, only anna 1, only ben 0, neither 1): alpha over n = 8 pairable
+    # values, n_1 = 5, n_0 = 3, o_01 = 1 (the one split unit): 1 - 7 * 1 / 15 = 0.533;
+    # kappa 0.5 (see above); AC1: pi = 5/8, p_e = 2 * 5/8 * 3/8 = 0.46875,
+    # (0.75 - 0.46875) / 0.53125 = 0.529; p_o = 3/4.
+    assert "litigation α = 0.533 (κ = 0.500, AC1 = 0.529, 75.0% agreement)" in text
+    # advocacy (0, 1, 1, 2): n_1 = 2, n_0 = 6, o_01 = 2: 1 - 7 * 2 / 12 = -0.167
+    assert "advocacy α = -0.167 (κ = -0.333" in text
+    # every alpha is below 0.667
+    assert "litigation, advocacy and humanitarianism fell below 0.667" in text
+
+
+def test_methods_with_format_but_no_file_is_refused(coded):
+    result = run_cli(
+        ["agree", "--from", str(coded), "--coders", "anna,ben", "--methods", "--format", "json"]
+    )
+    assert result.exit_code == 2
+    assert "--methods prints a paragraph, not tables" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+def test_methods_with_a_file_writes_the_tables_too(coded, tmp_path):
+    target = tmp_path / "agreement.json"
+    args = ["agree", "--from", str(coded), "--coders", "anna,ben", "--methods", "-o", str(target)]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Agreement between two coders")
+    assert json.loads(target.read_text(encoding="utf-8"))["agreement"][0]["code"] == "litigation"
 
 
 # --------------------------------------------------------------------------- bad input

@@ -251,9 +251,9 @@ def test_quotes_md_are_blockquotes_with_attribution(coded):
     )
     assert result.stdout == (
         "## Italy\n\n"
-        "> We go to court and we lobby ministers.\n>\n> — it_lawyer_01, P, Italy, lawyer\n\n"
+        "> We go to **court** and we lobby ministers.\n>\n> — it_lawyer_01, P, Italy, lawyer\n\n"
         "## Spain\n\n"
-        "> We lobby for funds and sue when needed.\n>\n> — es_official_03, P, Spain, official\n"
+        "> We lobby for funds and **sue** when needed.\n>\n> — es_official_03, P, Spain, official\n"
     )
 
 

@@ -122,8 +122,10 @@ def test_done_marks_make_coverage_explicit_for_freq(
 def test_a_done_mark_is_an_ordinary_row_of_the_coders_file(tmp_path):
     _done(tmp_path, "en_one", "ben")
     lines = (tmp_path / "ben.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == HEADER.strip()
+    # A new file's header ends with the anchor columns; a mark has no anchor (4 empty fields).
+    assert lines[0] == HEADER.strip() + ",start,end,quote,text_hash"
     assert lines[1].startswith("en_one,*,done,ben,,")
+    assert lines[1].endswith(",,,,")
 
 
 def _agree(out: Path) -> tuple[dict, str]:

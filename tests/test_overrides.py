@@ -143,7 +143,8 @@ def test_append_creates_header_and_never_truncates(tmp_path: Path) -> None:
     frame = read_overrides([path])
     assert list(frame[m.SEGMENT_ID]) == ["s1", "s2"]
     assert list(frame[m.NOTE]) == ["", 'say "hi", ok']
-    assert path.read_text().startswith(HEADER)
+    # A new file's header: the six decision columns, then the anchor ones (no anchor here).
+    assert path.read_text().startswith(HEADER.rstrip("\n") + ",start,end,quote,text_hash\n")
 
 
 def test_append_adds_a_missing_final_newline(tmp_path: Path) -> None:

@@ -656,6 +656,66 @@ def test_import_qdc_refuses_a_file_that_is_not_a_codebook(tmp_path):
     assert not (tmp_path / "x.yaml").exists()
 
 
+def test_import_qdc_of_a_qdpx_takes_the_projects_codebook(tmp_path, mini_corpus, mini_codebook):
+    from qualcode.codebook import load_codebook
+
+    out, qdpx, back = tmp_path / "out", tmp_path / "project.qdpx", tmp_path / "back.yaml"
+    assert (
+        run_cli(
+            ["code", str(mini_corpus), "--codebook", str(mini_codebook), "--out", str(out), "-q"]
+        ).exit_code
+        == 0
+    )
+    assert run_cli(["export", "qdpx", "--from", str(out), "-o", str(qdpx)]).exit_code == 0
+    result = run_cli(["import", "qdc", str(qdpx), "-o", str(back)])
+    assert result.exit_code == 0, result.stderr
+    # the mini codebook's four codes, in its order
+    assert "Wrote" in result.stdout and "4 codes" in flat(result.stdout)
+    original = load_codebook(mini_codebook).codes
+    imported = load_codebook(back).codes
+    assert [(c.name, c.parent, c.definition) for c in imported] == [
+        ("strategy", None, "Strategies."),
+        ("litigation", "strategy", "Going to court."),
+        ("advocacy", "strategy", "Public pressure."),
+        ("humanitarianism", None, "Filling gaps."),
+    ]
+    assert [(c.name, c.parent, c.definition) for c in imported] == [
+        (c.name, c.parent, c.definition) for c in original
+    ]
+    assert all(c.manual and not c.patterns for c in imported)
+
+
+_CODEBOOK_ROOT = b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>'
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"readme.txt": b"hello"}, "not a REFI-QDA project: the zip holds no .qde project file"),
+        ({"project.qde": PROJECT_OPEN + b"</Project>"}, "the project has no codebook"),
+        (
+            {"project.qde": PROJECT_OPEN + b"<CodeBook><Codes/></CodeBook></Project>"},
+            "the project has no codebook: its <CodeBook> holds no codes",
+        ),
+        ({"project.qde": _CODEBOOK_ROOT}, "has root element <CodeBook>, expected <Project>"),
+        (
+            {"project.qde": b"<Project><CodeBook>"},
+            "project.qde inside this file is not well-formed",
+        ),
+    ],
+)
+def test_import_qdc_of_a_zip_without_a_usable_codebook_fails_in_one_line(
+    tmp_path, members, message
+):
+    project = _zip(tmp_path / "bad.qdpx", members)
+    target = tmp_path / "book.yaml"
+    result = run_cli(["import", "qdc", str(project), "-o", str(target)])
+    assert result.exit_code == 2
+    assert message in flat(result.stderr) and str(project) in flat(result.stderr)
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not target.exists()
+
+
 # --- the commands of the README ------------------------------------------------------------------
 
 

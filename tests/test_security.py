@@ -273,3 +273,31 @@ def test_a_file_too_large_for_the_limit_is_one_line_exit_2(previous):
         f"error: {out}: cannot write it: File too large; the previous version is kept\n"
     )
     _kept(out, files)
+
+
+def test_terminal_tables_never_pass_control_characters(tmp_path: Path) -> None:
+    """A metadata value carrying an escape sequence (clear screen, recolour) or a bidi override
+    is shown with U+FFFD in its place: user text never drives the terminal."""
+    book = write(
+        tmp_path / "book.yaml",
+        """
+        version: 1
+        codes:
+          - name: litigation
+            definition: Going to court.
+            patterns:
+              en: [lawsuit]
+        """,
+    )
+    write(
+        tmp_path / "corpus" / "one.md",
+        '---\nlanguage: en\nrole: "nurse\\e[2J\\e[31m\\u202e"\n---\nINT: And?\nP: We filed a lawsuit.\n',
+    )
+    out = tmp_path / "out"
+    result = run_cli(["code", str(tmp_path / "corpus"), "--codebook", str(book), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    for args in (["freq", "--by", "role"], ["matrix"], ["quotes", "--code", "litigation"]):
+        shown = run_cli([*args, "--from", str(out)])
+        assert shown.exit_code == 0, shown.stderr
+        assert "\x1b" not in shown.stdout and "\u202e" not in shown.stdout, args
+    assert "nurse\ufffd[2J" in run_cli(["freq", "--by", "role", "--from", str(out)]).stdout

@@ -66,23 +66,33 @@ def _is_text_dtype(column: pd.Series) -> bool:
 
 
 def data_rows(
-    reader, header: Sequence[str], name: str, problems: list[Problem]
+    reader,
+    header: Sequence[str],
+    name: str,
+    problems: list[Problem],
+    tail: Sequence[str] = (),
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, {column: stripped value}) for each data row of `reader` after its header.
 
     Blank rows are skipped; a row with the wrong number of fields, or CSV syntax that stops the
-    reader, is appended to `problems` with its line instead of being yielded.
+    reader, is appended to `problems` with its line instead of being yielded. A row may also
+    carry the columns `tail` after the header's (columns added after a file's header was
+    written, in an append-only file).
     """
     try:
         for fields in reader:
             line = reader.line_num
             if not any(f.strip() for f in fields):
                 continue
-            if len(fields) != len(header):
-                problems.append(
-                    Problem(f"expected {len(header)} fields, found {len(fields)}", name, line)
-                )
+            names = header
+            if tail and len(fields) == len(header) + len(tail):
+                names = [*header, *tail]
+            if len(fields) != len(names):
+                message = f"expected {len(header)} fields, found {len(fields)}"
+                if tail:
+                    message += f" (or {len(header) + len(tail)}, with {', '.join(tail)})"
+                problems.append(Problem(message, name, line))
                 continue
-            yield line, dict(zip(header, (f.strip() for f in fields), strict=True))
+            yield line, dict(zip(names, (f.strip() for f in fields), strict=True))
     except csv.Error as exc:
         problems.append(Problem(f"malformed CSV: {exc}", name, reader.line_num))

@@ -81,6 +81,10 @@ class ExportError(QualcodeError):
     """An export or import failed (unsupported format, unreadable project)."""
 
 
+class ProjectError(QualcodeError):
+    """The project file (qualcode.toml) is malformed, or `qualcode init` cannot write one."""
+
+
 class GoldError(QualcodeError):
     """A gold file (labelled passages for `codebook test` / `codebook suggest`) is malformed."""
 

@@ -44,7 +44,8 @@ AUTO_CODER = "auto"
 # --- overrides (overrides/<coder>.csv and out/overrides.parquet) ---------------------------------
 ACTION = "action"  # add | remove | done
 TIMESTAMP = "timestamp"
-STATUS = "status"  # applied | redundant | orphan_segment | orphan_code | done | not_in_corpus
+# applied | redundant | reattached | orphan_segment | orphan_code | done | not_in_corpus
+STATUS = "status"
 OVERRIDE_FILE = "file"
 OVERRIDE_LINE = "line"
 ACTION_ADD = "add"
@@ -55,6 +56,20 @@ DONE_CODE = "*"
 STATUS_DONE = "done"
 STATUS_NOT_IN_CORPUS = "not_in_corpus"  # a decision on a transcript this run did not code
 OVERRIDE_COLUMNS = [SEGMENT_ID, CODE, ACTION, CODER, NOTE, TIMESTAMP]
+# Where a decision's segment was when it was recorded (qualcode.decisions.reattach): START/END
+# in the canonical text, the segment's first characters (QUOTE) and a hash of the whole
+# canonical text (TEXT_HASH: the span is trusted only while the text is unchanged). Optional
+# when reading; files started before them carry them as four fields after the header's.
+QUOTE = "quote"
+TEXT_HASH = "text_hash"
+ANCHOR_COLUMNS = [START, END, QUOTE, TEXT_HASH]
+DECISION_COLUMNS = [*OVERRIDE_COLUMNS, *ANCHOR_COLUMNS]  # the header of a new decision file
+# out/overrides: a decision whose segment is gone, placed on other segment(s) of its transcript.
+STATUS_REATTACHED = "reattached"
+REATTACHED_TO = "reattached_to"  # the segment ids it now applies to, ";"-separated
+REATTACHED_BY = "reattached_by"  # how: quote, fuzzy <score>, span, covering (...)
+REMOVED_AUTO_FROM = "removed_auto_from"  # of those, where a remove withdrew an automatic coding
+REATTACH_MODES = ("covering", "none")  # qualcode code --reattach
 
 # --- transcripts table (out/transcripts.parquet) -------------------------------------------------
 # transcript_id, source_file, language, country, role, <other metadata...>, text

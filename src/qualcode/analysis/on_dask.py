@@ -24,6 +24,7 @@ Two steps differ in how, not in what, they compute:
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ import pandas as pd
 
 from qualcode import models as m
 from qualcode.analysis.cooccurrence import MEASURES, WITHIN, cooccurrence_table, unit_counts
+from qualcode.analysis.dask_layers import layered_codings
 from qualcode.analysis.filters import (
     Hierarchy,
     Source,
@@ -188,11 +190,14 @@ def _filtered(
     where: str | None = None,
     include_interviewer: bool = False,
     transcripts: Iterable[str] | None = None,
+    layer: str | None = None,
+    reviewers: Sequence[str] = (),
 ) -> tuple[dd.DataFrame, dd.DataFrame, Hierarchy]:
     """`analysis.filter_codings` on Dask frames: (segments, codings, hierarchy), lazily.
 
     The codings are filtered on codes, coders and source but not yet restricted to the kept
-    segments (joining them with the segments does that).
+    segments (joining them with the segments does that). ``layer`` (auto, final or a coder's
+    name; None: the table as written) and ``reviewers``: see `qualcode.decisions.layers`.
     """
     check_source(source)
     wanted_codes, coders = as_list(codes), as_list(coder)
@@ -220,6 +225,11 @@ def _filtered(
     )
     firsts, known = _run_facts(codings, bool(coders))
     hierarchy = Hierarchy.build(folder.code_order, firsts)
+    if layer is not None:
+        read = functools.partial(folder.read, m.SEGMENTS_FILE)
+        codings = layered_codings(
+            codings, folder.path, read, folder.segment_columns, layer, reviewers
+        )
     if coders:
         check_coders(coders, known)
         codings = codings[codings[m.CODER].isin(coders)]

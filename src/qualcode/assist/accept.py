@@ -72,12 +72,16 @@ def record_additions(
     coder: str,
     note: str | Mapping[str, str],
     already: set[str] | None = None,
+    output: str | Path | None = None,
 ) -> Accepted:
     """Append one ``add CODE`` decision by `coder` per segment id (skipping those in `already`,
     segments the coder has already given the code), with `note` (one for all, or per segment
-    id). Returns what was recorded."""
+    id); each records where its segment is in the output folder `output` (so that it survives
+    transcript edits). Returns what was recorded."""
     from qualcode.decisions import append_override
+    from qualcode.decisions.append import anchors_from_output
 
+    anchors = anchors_from_output(output, segment_ids) if output is not None else {}
     path = None
     recorded, skipped = [], []
     for sid in segment_ids:
@@ -91,6 +95,7 @@ def record_additions(
             action=m.ACTION_ADD,
             coder=coder,
             note=note if isinstance(note, str) else note[sid],
+            anchor=anchors.get(sid),
         )
         recorded.append(sid)
     return Accepted(path, recorded, skipped)

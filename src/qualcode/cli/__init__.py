@@ -49,12 +49,14 @@ def _register_commands() -> None:
         codebook_suggest_cmd,
         codebook_test_cmd,
         explain_cmd,
+        init_cmd,
         kwic_cmd,
         override_cmd,
         suggest_cmd,
     )
 
     for module in (
+        init_cmd,
         code_cmd,
         codebook_cmd,
         codebook_test_cmd,
@@ -65,7 +67,14 @@ def _register_commands() -> None:
         suggest_cmd,
     ):
         module.register(app)
-    for optional in ("analyse_cmd", "agree_cmd", "export_cmd", "report_cmd", "privacy_cmd"):
+    for optional in (
+        "analyse_cmd",
+        "adjudicate_cmd",
+        "agree_cmd",
+        "export_cmd",
+        "report_cmd",
+        "privacy_cmd",
+    ):
         try:
             module = __import__(f"qualcode.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:  # a command group not built yet

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Literal, Optional
 import typer
 from rich.text import Text
 
+from qualcode.cli.agree_methods import METHODS_HELP, check_methods_options, print_methods
+from qualcode.cli.agree_render import new_table, print_disagreements, print_gold, print_wide
 from qualcode.cli.options import FormatOption, RawCellsOption
+from qualcode.cli.render import terminal_safe
 from qualcode.numbers import format_number
 
 if TYPE_CHECKING:
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
 
 Unit = Literal["segment", "char", "span"]
 _INPUT, _STATS, _OUTPUT = "Input", "Statistics", "Output"
-_TEXT_WIDTH = 160
 
 # Terminal headers (two lines where long); the units count is in the line under the table.
 _HEADERS = {
@@ -48,6 +50,8 @@ Examples:
   qualcode agree --from out --coders coder_b,coder_c
 
   qualcode agree --from out --coders all --unit char --bootstrap 1000 --seed 0
+
+  qualcode agree --from out --coders coder_b,coder_c --methods
 
   qualcode agree --from out --coders coder_b,coder_c --unit span --min-overlap 0.9
 
@@ -122,23 +126,34 @@ def agree(
         help="List every disagreement: segment, transcript, code, who coded it, and the text.",
         rich_help_panel=_OUTPUT,
     ),
+    methods: bool = typer.Option(False, "--methods", help=METHODS_HELP, rich_help_panel=_OUTPUT),
     fmt: FormatOption = None,
     output: Optional[Path] = typer.Option(  # noqa: UP045
         None, "--output", "-o", help="Write the tables to this file.", rich_help_panel=_OUTPUT
     ),
     raw_cells: RawCellsOption = False,
+    reviewer: Optional[list[str]] = typer.Option(  # noqa: UP045
+        None,
+        "--reviewer",
+        help="A reviewer (repeatable): someone who adjudicates, not a coder, so --coders all "
+        "leaves them out. Default: the reviewers of the project file (qualcode.toml), else none.",
+    ),
 ) -> None:
     """Inter-coder agreement per code: percent agreement, Cohen's and Fleiss' kappa,
     Krippendorff's alpha, Gwet's AC1 and Brennan-Prediger, with pooled rows.
 
     Coders are read from the output folder: 'auto' is the automatic coding as it was before
-    anyone removed a code; each human coder is their own added codes, over the transcripts in
-    which they made at least one decision. Transcripts a coder did not code are missing for
-    that coder (not 'absent') and are listed as exclusions. A statistic that is undefined is
-    shown as '–' with the reason below the table.
+    anyone removed a code; each human coder is their own added codes, over the transcripts they
+    covered (marked with `override done`, or, when nobody marked any, those in which they made
+    decisions). Transcripts a coder did not cover are missing for that coder (not 'absent') and
+    are listed as exclusions. Reviewers (--reviewer, or the project's) are not coders. A
+    statistic that is undefined is shown as '–' with the reason below the table.
     """
+    from qualcode.cli.layer_options import chosen_layer
     from qualcode.reliability.agreement import agreement
 
+    if methods:
+        check_methods_options(fmt, output)
     result = agreement(
         from_,
         coders,
@@ -150,6 +165,7 @@ def agree(
         min_overlap=min_overlap,
         bootstrap=bootstrap,
         seed=seed,
+        reviewers=chosen_layer("final", reviewer).reviewers,
     )
     from qualcode.cli.render import console, write_tables_or_text
     from qualcode.exchange.tabular import format_for
@@ -157,7 +173,10 @@ def agree(
     tables = result.tables(disagreements=show_disagreements)
     if output is not None and format_for(output, fmt) == "xlsx":
         tables = _blank_empty_columns(tables)
-    if not write_tables_or_text(tables, fmt, output, raw_cells=raw_cells):
+    if methods:
+        write_tables_or_text(tables, fmt, output, raw_cells=raw_cells)
+        print_methods(result)
+    elif not write_tables_or_text(tables, fmt, output, raw_cells=raw_cells):
         _print(console, result, show_disagreements)
 
 
@@ -197,32 +216,6 @@ def _title(result: AgreementResult) -> str:
     return f"Agreement per code — unit: {unit} — {who}"
 
 
-def _new_table():
-    from rich import box
-    from rich.table import Table
-
-    return Table(
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-        show_edge=False,
-    )
-
-
-def _print_wide(console: Console, table) -> None:
-    """Print a table without ever truncating a number: wider than the terminal if need be."""
-    from rich.measure import Measurement
-
-    needed = Measurement.get(console, console.options.update(width=10_000), table).maximum
-    width = console.width
-    console.width = max(width, needed)
-    try:
-        console.print(table)
-    finally:
-        console.width = width
-
-
 def _print(console: Console, result: AgreementResult, show_disagreements: bool) -> None:
     table = result.table
     headers = dict(_HEADERS)
@@ -235,8 +228,8 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         )
     shown = [c for c in table.columns if c in headers]
     with_ci = "kappa_low" in table.columns
-    console.print(Text(_title(result), style="bold"), highlight=False)
-    rich_table = _new_table()
+    console.print(Text(terminal_safe(_title(result)), style="bold"), highlight=False)
+    rich_table = new_table()
     rich_table.add_column("code", no_wrap=True)
     for column in shown:
         rich_table.add_column(headers[column], justify="right", no_wrap=True)
@@ -249,7 +242,10 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         pooled = row["code"] in ("(macro average)", "(pooled)")
         if row["code"] == "(macro average)":
             rich_table.add_section()
-        cells = [Text(str(row["code"])), *(format_number(row[c], thousands=True) for c in shown)]
+        cells = [
+            Text(terminal_safe(str(row["code"]))),
+            *(format_number(row[c], thousands=True) for c in shown),
+        ]
         if with_ci:
             cells += [
                 _ci(row["kappa_low"], row["kappa_high"]),
@@ -258,7 +254,21 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         rich_table.add_row(*cells, style="bold" if pooled else None)
         if isinstance(row["undefined"], str) and row["undefined"]:
             notes.setdefault(row["undefined"], []).append(str(row["code"]))
-    _print_wide(console, rich_table)
+    print_wide(console, rich_table)
+    console.print(_compared_line(result), highlight=False)
+    for reason, codes in notes.items():
+        console.print(
+            Text(terminal_safe(f"– undefined for {', '.join(codes)}: {reason}"), style="dim")
+        )
+    _print_exclusions(console, result)
+    if result.gold_scores is not None:
+        print_gold(console, result)
+    if show_disagreements:
+        print_disagreements(console, result)
+
+
+def _compared_line(result: AgreementResult) -> str:
+    """What was compared: transcripts, units and codes (and the units nobody coded)."""
     summary = result.summary
     what = {"segment": "segment", "char": "character", "span": "passage"}[result.unit]
     line = f"{_plural(summary['transcripts_compared'], 'transcript')} compared: "
@@ -274,14 +284,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
             f"; {_plural(summary['agreed_absent'], what)} coded by no coder with any code "
             "(counted as agreed absent)"
         )
-    console.print(line + ".", highlight=False)
-    for reason, codes in notes.items():
-        console.print(Text(f"– undefined for {', '.join(codes)}: {reason}", style="dim"))
-    _print_exclusions(console, result)
-    if result.gold_scores is not None:
-        _print_gold(console, result)
-    if show_disagreements:
-        _print_disagreements(console, result)
+    return line + "."
 
 
 def _print_exclusions(console: Console, result: AgreementResult) -> None:
@@ -301,78 +304,9 @@ def _print_exclusions(console: Console, result: AgreementResult) -> None:
         line.append(f": {', '.join(ids)}")
         console.print(line, highlight=False)
     summary = result.summary  # which transcripts count as a coder's (done marks or inferred)
-    console.print(Text(f"Coders' transcripts: {summary['coverage']}.", style="dim"))
+    console.print(Text(terminal_safe(f"Coders' transcripts: {summary['coverage']}."), style="dim"))
     for warning in summary["coverage_warnings"]:
         console.print(Text.assemble(("warning", "yellow"), f": {warning}"), highlight=False)
-
-
-def _print_gold(console: Console, result: AgreementResult) -> None:
-    scores = result.gold_scores
-    if scores is None:  # no gold coder
-        return
-    console.print()
-    console.print(
-        Text(f"Precision, recall and F1 against gold {result.gold} — unit: {result.unit}", "bold"),
-        highlight=False,
-    )
-    table = _new_table()
-    for name in (
-        "coder",
-        "code",
-        "true\npos.",
-        "false\npos.",
-        "false\nneg.",
-        "precision",
-        "recall",
-        "F1",
-    ):
-        left = name in ("coder", "code")
-        table.add_column(name, justify="left" if left else "right", no_wrap=True)
-    for row in scores.to_dict("records"):
-        if row["code"] == "(macro average)":
-            table.add_section()
-        pooled = row["code"] in ("(macro average)", "(pooled)")
-        table.add_row(
-            Text(str(row["coder"])),
-            Text(str(row["code"])),
-            *(
-                format_number(row[c], thousands=True)
-                for c in ("tp", "fp", "fn", "precision", "recall", "f1")
-            ),
-            style="bold" if pooled else None,
-        )
-    _print_wide(console, table)
-
-
-def _print_disagreements(console: Console, result: AgreementResult) -> None:
-    """One block per passage: its segment, transcript and text, then one line per code."""
-    from rich.markup import escape
-
-    frame = result.disagreements
-    console.print(f"\n[bold]Disagreements ({len(frame)})[/]", highlight=False)
-    if frame.empty:
-        console.print("none")
-        return
-    keys = [frame["transcript_id"], frame["start"], frame["end"]]
-    for (transcript, start, end), group in frame.groupby(keys, sort=False):
-        first = group.iloc[0]
-        segment = first["segment_id"] if isinstance(first["segment_id"], str) else "–"
-        text = " ".join(str(first["text"]).split())
-        if len(text) > _TEXT_WIDTH:
-            text = text[: _TEXT_WIDTH - 1] + "…"
-        console.print(
-            f"\n[bold]{escape(segment)}[/]  ({escape(str(transcript))}, characters {start}–{end})",
-            highlight=False,
-        )
-        console.print(f"  [dim]{escape(text)}[/]", highlight=False)
-        for row in group.to_dict("records"):
-            kind = f"  [yellow]{escape(str(row['kind']))}[/]" if "kind" in row else ""
-            overlap = f"  (best overlap {row['best_overlap']:.2f})" if "best_overlap" in row else ""
-            console.print(
-                f"  {escape(str(row['code']))}: coded by {escape(str(row['coded_by']))}, "
-                f"not by {escape(str(row['not_coded_by']))}{kind}{overlap}",
-                highlight=False,
-            )
 
 
 def register(app: typer.Typer) -> None:

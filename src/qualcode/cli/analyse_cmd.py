@@ -1,20 +1,28 @@
 """`qualcode freq | matrix | cooccur | quotes`: count, cross-tabulate and quote a coded output.
 
-Each command reads the output folder of `qualcode code` (--from), calls one function of
-`qualcode.analysis` (or, with --engine dask, of `qualcode.analysis.on_dask`), and prints a terminal
-table -- or writes csv/xlsx/parquet/md/json with -o. pandas is imported inside the commands so
-`qualcode --help` stays fast.
+Each command reads the output folder of `qualcode code` (--from), takes the chosen layer of it
+(--layer, --reviewer: see layer_options.py), calls one function of `qualcode.analysis` (or,
+with --engine dask, of `qualcode.analysis.on_dask`), and prints a terminal table titled with
+the layer -- or writes csv/xlsx/parquet/md/json with -o. pandas is imported inside the
+commands so `qualcode --help` stays fast.
 """
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from qualcode.cli.coverage_note import coverage_notes, print_notes
+from qualcode.cli.coverage_note import coverage_notes
+from qualcode.cli.layer_options import (
+    LayerChoice,
+    LayerOption,
+    ReviewerOption,
+    apply_layer,
+    chosen_layer,
+    dask_layer,
+)
 from qualcode.cli.options import (
     CoderOption,
     CodesOption,
@@ -30,102 +38,42 @@ from qualcode.cli.options import (
     WorkersOption,
 )
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
+from qualcode.cli.table_output import emit, filter_options, help_text, load_folder
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.table import Table
 
 
 def _analyse(
     function: str,
     from_: Path,
     options: dict,
+    choice: LayerChoice,
     *,
     where: str | None,
     engine: str,
     scheduler: str | None,
     workers: int,
-):
-    """Run `function` of `qualcode.analysis` on the loaded folder, or of
-    `qualcode.analysis.on_dask` (given the folder) with --engine dask."""
+) -> tuple[Any, str, list[str]]:
+    """Run `function` of `qualcode.analysis` on the chosen layer of the loaded folder, or of
+    `qualcode.analysis.on_dask` (given the folder and the layer) with --engine dask.
+
+    Returns the result, the layer's caption and the notes the layer adds (a coder's coverage).
+    """
     from qualcode.coding.cluster import check_scheduler
 
     check_scheduler(engine, scheduler)
     if engine == "dask":
         import qualcode.analysis.on_dask as dask_analysis
 
+        caption, notes = dask_layer(from_, choice, options)
         compute = getattr(dask_analysis, function)
-        return compute(from_, **options, scheduler=scheduler, workers=workers)
+        return compute(from_, **options, scheduler=scheduler, workers=workers), caption, notes
     import qualcode.analysis as analysis
 
-    run = _load(from_, where=where)
-    return getattr(analysis, function)(run.segments, run.codings, run.code_order, **options)
-
-
-def filter_options(codes, source, coder, where, include_interviewer) -> dict:
-    return {
-        "codes": codes or None,
-        "source": source,
-        "coder": coder or None,
-        "where": where,
-        "include_interviewer": include_interviewer,
-    }
-
-
-def _load(folder: Path, *, text: bool = False, where: str | None = None):
-    """Read the output folder; counting commands skip the text columns (the bulk of the data)."""
-    from qualcode import models as m
-    from qualcode.analysis.where import parse_where
-    from qualcode.output.folder import load_output
-
-    needs_text = text or (where is not None and m.TEXT in parse_where(where).columns)
-    skip = () if needs_text else (m.TEXT, m.MATCHED_TEXT)
-    return load_output(folder, skip_columns=skip)
-
-
-# --- output --------------------------------------------------------------------------------------
-
-
-def _emit(
-    tables: dict[str, pd.DataFrame],
-    fmt: str | None,
-    output: Path | None,
-    title: str,
-    decimals: int | None = None,
-    raw_cells: bool = False,
-    notes: list[str] | None = None,
-) -> None:
-    """Write tables to -o, print them as text (--format csv|md|json), or show a rich table;
-    then the `notes` (a coder's denominator, see coverage_note.py)."""
-    from qualcode.cli.render import console, write_tables_or_text
-
-    written = write_tables_or_text(tables, fmt, output, raw_cells=raw_cells)
-    if not written:
-        console.print(_rich_table(list(tables.values()), title, decimals))
-    print_notes(notes or [], to_stderr=written)
-
-
-def _rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) -> Table:
-    """One rich table; each frame after the first (e.g. the denominators) in its own section."""
-    from rich.table import Table
-
-    from qualcode.cli.render import plain
-    from qualcode.exchange.tabular import flatten
-    from qualcode.numbers import format_number
-
-    flat = [flatten(f) for f in frames]
-    table = Table(title=plain(title), header_style="bold", title_justify="left")
-    for i, column in enumerate(flat[0].columns):
-        numeric = flat[0][column].dtype.kind in "iuf"
-        table.add_column(plain(column), justify="right" if numeric else "left", no_wrap=i == 0)
-    places = 3 if decimals is None else decimals
-    for n, frame in enumerate(flat):
-        if n:
-            table.add_section()
-        for row in frame.itertuples(index=False, name=None):
-            cells = (plain(format_number(v, places)) for v in row)
-            table.add_row(*cells, style="dim" if n else None)
-    return table
+    run, caption, notes = apply_layer(load_folder(from_, where=where), choice, options)
+    result = getattr(analysis, function)(run.segments, run.codings, run.code_order, **options)
+    return result, caption, notes
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -150,6 +98,8 @@ def freq(
     coder: CoderOption = None,
     where: WhereOption = None,
     include_interviewer: InterviewerOption = False,
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     raw_cells: RawCellsOption = False,
@@ -164,6 +114,9 @@ def freq(
     cases, words per group) are printed below the table, and written as a second table:
     a second sheet in xlsx, FILE-denominators.csv beside FILE-frequencies.csv for csv/parquet.
 
+    The coding counted is one layer (--layer, default final: the automatic coding with every
+    decision applied, reviewers' last), named in the title and under the table.
+
     Example: qualcode freq --from out --by country --by role --percent -o freq.xlsx
     """
     options = {
@@ -173,10 +126,11 @@ def freq(
         **filter_options(codes, source, coder, where, include_interviewer),
     }
     notes = coverage_notes(from_, options)
-    result = _analyse(
+    result, caption, more = _analyse(
         "code_frequencies",
         from_,
         options,
+        chosen_layer(layer, reviewer),
         where=where,
         engine=engine,
         scheduler=scheduler,
@@ -187,7 +141,8 @@ def freq(
         tables["frequencies"] = tables["frequencies"].round(1)
     what = f"% of {count}" if percent else count
     decimals = 1 if percent else None
-    _emit(tables, fmt, output, f"Code frequencies ({what})", decimals, raw_cells, notes)
+    title = f"Code frequencies ({what})"
+    emit(tables, fmt, output, title, decimals, raw_cells, [*notes, *more], caption)
 
 
 def matrix(
@@ -203,6 +158,8 @@ def matrix(
     coder: CoderOption = None,
     where: WhereOption = None,
     include_interviewer: InterviewerOption = False,
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     raw_cells: RawCellsOption = False,
@@ -229,18 +186,18 @@ def matrix(
         **filter_options(codes, source, coder, where, include_interviewer),
     }
     notes = coverage_notes(from_, options)
-    table = _analyse(
+    table, caption, more = _analyse(
         "code_matrix",
         from_,
         options,
+        chosen_layer(layer, reviewer),
         where=where,
         engine=engine,
         scheduler=scheduler,
         workers=workers,
     )
-    _emit(
-        {"matrix": table}, fmt, output, f"Code matrix ({value} by {rows})", None, raw_cells, notes
-    )
+    title = f"Code matrix ({value} by {rows})"
+    emit({"matrix": table}, fmt, output, title, None, raw_cells, [*notes, *more], caption)
 
 
 def cooccur(
@@ -261,6 +218,8 @@ def cooccur(
     coder: CoderOption = None,
     where: WhereOption = None,
     include_interviewer: InterviewerOption = False,
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     raw_cells: RawCellsOption = False,
@@ -281,17 +240,18 @@ def cooccur(
         **filter_options(codes, source, coder, where, include_interviewer),
     }
     notes = coverage_notes(from_, options)
-    table = _analyse(
+    table, caption, more = _analyse(
         "cooccurrence",
         from_,
         options,
+        chosen_layer(layer, reviewer),
         where=where,
         engine=engine,
         scheduler=scheduler,
         workers=workers,
     )
     title = f"Co-occurrence ({measure} within {within})"
-    _emit({"cooccurrence": table}, fmt, output, title, None, raw_cells, notes)
+    emit({"cooccurrence": table}, fmt, output, title, None, raw_cells, [*notes, *more], caption)
 
 
 def quotes(
@@ -309,6 +269,8 @@ def quotes(
     coder: CoderOption = None,
     where: WhereOption = None,
     include_interviewer: InterviewerOption = False,
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     raw_cells: RawCellsOption = False,
@@ -317,7 +279,7 @@ def quotes(
 ) -> None:
     """Quotes: the coded segments of a code, matched words highlighted.
 
-    --format md gives Markdown blockquotes with an attribution line
+    --format md gives Markdown blockquotes (matched words in **bold**) with an attribution line
     (— it_lawyer_01, P, Italy, lawyer), ready to paste into a paper; other formats give one
     row per segment with its codes, sources, coders and highlight offsets ("start-end;...").
 
@@ -325,19 +287,16 @@ def quotes(
     """
     from qualcode.analysis.quotes import HIGHLIGHTS
     from qualcode.analysis.quotes import quotes as find_quotes
+    from qualcode.cli.coverage_note import print_notes
     from qualcode.cli.render import console, err_console, plain
     from qualcode.exchange.tabular import format_for, quotes_markdown, write_text
 
+    filters = filter_options(None, source, coder, where, include_interviewer)
     with redacted_folder(from_, pseudonymise, key_file) as folder:
-        run = _load(folder, text=True, where=where)
+        run = load_folder(folder, text=True, where=where)
+    run, caption, notes = apply_layer(run, chosen_layer(layer, reviewer), filters)
     found = find_quotes(
-        run.segments,
-        run.codings,
-        run.code_order,
-        code=codes,
-        by=by or (),
-        limit=limit,
-        **filter_options(None, source, coder, where, include_interviewer),
+        run.segments, run.codings, run.code_order, code=codes, by=by or (), limit=limit, **filters
     )
     chosen = format_for(output, fmt) if output is not None else fmt
     if chosen == "md":
@@ -346,42 +305,40 @@ def quotes(
             typer.echo(text, nl=False)
         else:
             err_console.print(plain(f"wrote {write_text(output, text)}"), soft_wrap=True)
+        print_notes([caption, *notes], to_stderr=True)
         return
     if chosen is not None:
         spans = found[HIGHLIGHTS].map(lambda marks: ";".join(f"{s}-{e}" for s, e in marks))
-        _emit(
-            {"quotes": found.assign(**{HIGHLIGHTS: spans})}, fmt, output, "Quotes", None, raw_cells
-        )
+        table = {"quotes": found.assign(**{HIGHLIGHTS: spans})}
+        emit(table, fmt, output, "Quotes", None, raw_cells, notes, caption)
         return
-    _print_quotes(console, found)
+    _print_quotes(console, found, caption)
+    print_notes(notes, to_stderr=False)
 
 
-def _print_quotes(console, found: pd.DataFrame) -> None:
+def _print_quotes(console, found: pd.DataFrame, caption: str) -> None:
     from rich.text import Text
 
     from qualcode import models as m
     from qualcode.analysis.quotes import HIGHLIGHTS
+    from qualcode.cli.render import terminal_safe
     from qualcode.exchange.tabular import attribution
 
     if found.empty:
-        console.print("No quotes match.")
+        console.print(Text(terminal_safe(f"No quotes match ({caption}).")))
         return
     for row in found.to_dict("records"):
-        header = Text(attribution(row), style="bold")
-        header.append(f"  {row[m.CODE]} ({row[m.SOURCE]})", style="cyan")
-        body = Text(str(row[m.TEXT]))
+        # transcript text and metadata never drive the terminal (one-for-one replacement keeps
+        # the highlight offsets right)
+        header = Text(terminal_safe(attribution(row)), style="bold")
+        header.append(terminal_safe(f"  {row[m.CODE]} ({row[m.SOURCE]})"), style="cyan")
+        body = Text(terminal_safe(str(row[m.TEXT])))
         for start, end in row[HIGHLIGHTS]:
             body.stylize("bold reverse", start, end)
         console.print(header)
         console.print(body, soft_wrap=False)
         console.print()
-    console.print(f"{len(found)} quote(s)", style="dim")
-
-
-def help_text(command) -> str:
-    """The docstring with its paragraphs unwrapped (typer keeps single newlines as breaks)."""
-    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    console.print(Text(terminal_safe(f"{len(found)} quote(s) · {caption}")), style="dim")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,29 +12,28 @@ import typer
 from qualcode.cli.out_folder import FORCE_OPTION, warn_kept_files
 from qualcode.models import DEFAULT_INTERVIEWER_LABELS, PARTITION_ROWS, UNITS
 
-AUTO_META_NAMES = ("participants.csv", "participants.xlsx", "meta.csv")
-
-
-def _auto_meta(inputs: list[Path]) -> Path | None:
-    for folder in (p for p in inputs if p.is_dir()):
-        for name in AUTO_META_NAMES:
-            if (folder / name).is_file():
-                return folder / name
-    return None
-
 
 def code(
-    inputs: list[Path] = typer.Argument(
-        ...,
-        help="Transcript files or folders (.txt, .md, .docx, .odt, .rtf, .pdf, .vtt, .srt).",
+    inputs: list[Path] | None = typer.Argument(
+        None,
+        help="Transcript files or folders (.txt, .md, .docx, .odt, .rtf, .pdf, .vtt, .srt). "
+        "Default: the project's transcripts (qualcode.toml in this folder or a parent).",
         show_default=False,
     ),
-    codebook: Path = typer.Option(..., "--codebook", "-c", help="Codebook YAML file."),
-    out: Path = typer.Option(
-        Path("out"),
+    codebook: Path | None = typer.Option(
+        None,
+        "--codebook",
+        "-c",
+        help="Codebook YAML file. Default: the project's codebook.",
+        show_default=False,
+    ),
+    out: Path | None = typer.Option(
+        None,
         "--out",
         "-o",
-        help="Output folder (replaced atomically; only a folder qualcode wrote, never an input).",
+        help="Output folder (replaced atomically; only a folder qualcode wrote, never an input). "
+        "Default: the project's out folder, else out/.",
+        show_default=False,
     ),
     force: bool = FORCE_OPTION,
     language: str = typer.Option(
@@ -45,24 +44,33 @@ def code(
         "'auto' to tell each one's from its stop words. Every transcript is checked: one whose "
         "text reads as another language is warned about.",
     ),
-    unit: str = typer.Option("turn", "--unit", "-u", help=f"Segment unit: {' | '.join(UNITS)}."),
+    unit: str | None = typer.Option(
+        None,
+        "--unit",
+        "-u",
+        help=f"Segment unit: {' | '.join(UNITS)}. Default: the project's unit, else turn.",
+        show_default=False,
+    ),
     meta: Path | None = typer.Option(
         None,
         "--meta",
         help=(
             "Participant sheet (.csv/.xlsx): one row per transcript_id with country, role, ... "
-            "Default: participants.csv inside a transcripts folder, if present."
+            "Default: the project's meta sheet, else participants.csv inside a transcripts "
+            "folder, if present."
         ),
     ),
     no_meta: bool = typer.Option(
-        False, "--no-meta", help="Do not pick up participants.csv automatically."
+        False,
+        "--no-meta",
+        help="Do not pick up participants.csv automatically (nor the project's meta sheet).",
     ),
     overrides: list[Path] | None = typer.Option(
         None,
         "--overrides",
-        help="Decision (override) CSV files or folders (repeatable). Default: an overrides/ "
-        "folder inside each transcripts folder or beside it (never the current directory's "
-        "own).",
+        help="Decision (override) CSV files or folders (repeatable). Default: the project's "
+        "decisions folder; outside a project, an overrides/ folder inside each transcripts "
+        "folder or beside it (never the current directory's own).",
     ),
     no_overrides: bool = typer.Option(
         False, "--no-overrides", help="Ignore manual overrides (pure automatic coding)."
@@ -80,6 +88,17 @@ def code(
     ),
     strict: bool = typer.Option(
         False, "--strict", help="Fail when an override points to a missing segment or code."
+    ),
+    reattach: str = typer.Option(
+        "covering",
+        "--reattach",
+        help="What becomes of a decision whose segment id is gone (its passage was edited, or "
+        "the run uses another --unit): covering (the default) re-attaches it to the segment "
+        "that holds its quote (exactly, else a clear fuzzy match) or, for another unit, to the "
+        "segments its own segment covers, and lists it as reattached in OUT/overrides.csv; "
+        "ambiguous matches stay orphans. none leaves every such decision an orphan. Example: "
+        "qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --unit "
+        "paragraph --reattach none",
     ),
     spacy_model: str | None = typer.Option(
         None,
@@ -135,22 +154,32 @@ def code(
     With --partitioned (the default with --engine dask) each big Parquet table is a folder of
     part files.
 
+    Inside a project (a qualcode.toml written by `qualcode init`, in this folder or a
+    parent), every argument defaults to the project's: `qualcode code` alone codes its
+    transcripts with its codebook, meta sheet, decisions folder and unit into its out folder;
+    flags override the file (docs/project.md).
+
     Example: qualcode code transcripts_sample --codebook codebooks/cso_dilemmas.yaml --out out/
     """
+    from qualcode.cli.project_defaults import code_run, near
     from qualcode.cli.render import console, err_console, print_summary, write_errors_name
     from qualcode.coding.api import code_to_folder
     from qualcode.coding.cluster import check_scheduler
 
     check_scheduler(engine, scheduler)
-    meta_path = meta if meta is not None else (None if no_meta else _auto_meta(inputs))
-    if no_overrides:
-        override_paths: list[Path] = []
-    elif overrides:
-        override_paths = list(overrides)
-    else:
-        from qualcode.decisions.folders import default_decision_folders
-
-        override_paths = default_decision_folders(inputs)
+    run = code_run(
+        inputs,
+        codebook=codebook,
+        out=out,
+        unit=unit,
+        meta=meta,
+        no_meta=no_meta,
+        overrides=overrides,
+        no_overrides=no_overrides,
+    )
+    inputs, codebook, out, unit = run.inputs, run.codebook, run.out, run.unit
+    meta_path, override_paths = run.meta, run.overrides
+    project_file = None if run.project is None else near(run.project.path).as_posix()
     show_progress = not quiet and not as_json
     warn_kept_files(out, force)
 
@@ -173,6 +202,7 @@ def code(
         extra = {
             "meta": meta_path.as_posix() if meta_path else None,
             "overrides": [p.as_posix() for p in override_paths],
+            "project": project_file,
         }
         manifest = code_to_folder(
             inputs,
@@ -187,6 +217,7 @@ def code(
             interviewer_labels=tuple(interviewer) if interviewer else DEFAULT_INTERVIEWER_LABELS,
             code_interviewer=code_interviewer,
             strict=strict,
+            reattach=reattach,
             spacy_model=spacy_model,
             encoding=encoding,
             workers=workers,
@@ -198,10 +229,17 @@ def code(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
+        found = {"project": project_file} if project_file else {}
         typer.echo(
-            json.dumps({"out": out.as_posix(), **manifest["summary"]}, indent=2, ensure_ascii=False)
+            json.dumps(
+                {"out": out.as_posix(), **found, **manifest["summary"]},
+                indent=2,
+                ensure_ascii=False,
+            )
         )
     elif not quiet:
+        if project_file is not None:
+            console.print(f"Project file: {project_file}", markup=False, highlight=False)
         print_summary(
             console, manifest["summary"], out, manifest["options"], manifest.get("layout")
         )

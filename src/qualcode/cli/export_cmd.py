@@ -175,12 +175,20 @@ def import_qdpx(
 
 @import_app.command("qdc")
 def import_qdc(
-    codebook: Path = typer.Argument(..., help="REFI-QDA codebook (.qdc)."),
+    codebook: Path = typer.Argument(
+        ...,
+        help="REFI-QDA codebook (.qdc), or a REFI-QDA project (.qdpx) whose codebook to take.",
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="The codebook YAML file to write."),
 ) -> None:
     """Convert a REFI-QDA codebook (.qdc) into a qualcode codebook YAML (codes `manual: true`).
 
-    Example: qualcode import qdc codebook.qdc -o codebooks/imported.yaml
+    A project (.qdpx) exported by NVivo, ATLAS.ti, MAXQDA, QualCoder or qualcode works too: its
+    codebook is taken (codes, hierarchy, definitions, colors) and its sources and codings are
+    left aside (use `import qdpx` for those). A zip that is not a REFI-QDA project, or a project
+    without codes, is refused with one line and nothing is written.
+
+    Example: qualcode import qdc project.qdpx -o codebooks/imported.yaml
     """
     from qualcode.cli.render import console, plain
     from qualcode.exchange.refi_import import import_qdc as run

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from qualcode.cli.options import FormatOption, FromOption, InterviewerOption, OutputOption
+from qualcode.cli.render import terminal_safe
 
 if TYPE_CHECKING:
     from qualcode.assist.concordance import Concordance
@@ -95,7 +96,7 @@ def _show(found: Concordance, fmt, output: Path | None) -> None:
         return
     hits = found.hits
     if hits.empty:
-        err_console.print(Text(f"No match for {found.query}."))
+        err_console.print(Text(terminal_safe(f"No match for {found.query}.")))
         return
     table = Table(title=Text(f"{len(hits)} hits of {found.query}"), header_style="bold")
     table.add_column("#", justify="right")
@@ -109,7 +110,10 @@ def _show(found: Concordance, fmt, output: Path | None) -> None:
         table.add_row(
             str(row[k.HIT]),
             Text(where),
-            *(Text(str(row[c])) for c in (k.LEFT, k.MATCH, k.RIGHT, k.CODES_ON_SEGMENT)),
+            *(
+                Text(terminal_safe(str(row[c])))
+                for c in (k.LEFT, k.MATCH, k.RIGHT, k.CODES_ON_SEGMENT)
+            ),
         )
     console.print(table)
 
@@ -131,6 +135,7 @@ def _accept(out, found: Concordance, accept: str, code: str, coder: str, directo
         coder=coder,
         note=f"kwic: {found.query}",
         already=coded_by(out.codings, coder, code),
+        output=out.folder,
     )
     message = f"Recorded {len(done.recorded)} decision(s): add {code} by {coder}"
     if done.path is not None:

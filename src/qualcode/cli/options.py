@@ -15,9 +15,27 @@ SourceChoice = Literal["all", "auto", "manual"]
 FILTERS, OUTPUT, ENGINE = "Filters", "Output", "Engine"  # help panels
 
 
+def project_from(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """--from's value: as given, or when not given the project's out folder (else the default)."""
+    # typer vendors its own click: tell a default from a given value by the source's name.
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP"):
+        return value
+    from qualcode.cli.project_defaults import project_out
+
+    return project_out()
+
+
 # Options shared by every command (Annotated aliases, so each command states only its default).
 FromOption = Annotated[
-    Path, typer.Option("--from", help="Output folder of `qualcode code`.", show_default=True)
+    Path,
+    typer.Option(
+        "--from",
+        help="Output folder of `qualcode code`. Default: the out folder of the project "
+        "(qualcode.toml in this folder or a parent), else out/.",
+        show_default=False,
+        callback=project_from,
+    ),
 ]
 CodesOption = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer reads this annotation at runtime on Python 3.10

@@ -17,7 +17,7 @@ def _record(
     code: str,
     coder: str,
     note: str,
-    directory: Path,
+    directory: Path | None,
     from_: Path | None,
     force: bool,
 ) -> None:
@@ -31,11 +31,11 @@ def _record(
     if (problem := coder_problem(coder)) is not None:  # before anything is read
         raise OverrideError(problem)
 
-    check_folder = (
-        from_
-        if from_ is not None
-        else (Path("out") if (Path("out") / "run.json").exists() else None)
-    )
+    from qualcode.cli.project_defaults import check_folder as default_check_folder
+    from qualcode.cli.project_defaults import decisions_folder
+
+    check_folder = default_check_folder(from_)
+    directory = decisions_folder(directory, check_folder)
     if check_folder is not None and not force:
         from qualcode import models as m
         from qualcode.output.folder import load_output
@@ -50,24 +50,38 @@ def _record(
             raise OverrideError(
                 f"code '{code}' is not in the codebook of {check_folder} (known: {', '.join(sorted(codes))})"
             )
-    path = append_override(
-        directory, segment_id=segment_id, code=code, action=action, coder=coder, note=note
+    path = append_override(  # records where the segment is in check_folder (see reattach.py)
+        directory,
+        segment_id=segment_id,
+        code=code,
+        action=action,
+        coder=coder,
+        note=note,
+        output=check_folder,
     )
     line = Text(f"Recorded: {action} ")
     line.append(code, style="bold")
     line.append(f" on {segment_id} by {coder} -> {path}")
-    console.print(line, highlight=False)
+    console.print(line, highlight=False, soft_wrap=True)  # a path is never broken in two
 
 
 _SEG = typer.Argument(..., help="Segment id (see out/segments.csv).")
 _CODE = typer.Argument(..., help="Code name.")
-_CODER = typer.Option(..., "--coder", help="Your coder name (the file is overrides/<coder>.csv).")
+_CODER = typer.Option(..., "--coder", help="Your coder name (the file is <dir>/<coder>.csv).")
 _NOTE = typer.Option("", "--note", help="Why (kept with the decision).")
-_DIR = typer.Option(Path("overrides"), "--dir", help="Folder of override files.")
+_DIR = typer.Option(
+    None,
+    "--dir",
+    help="Folder of decision files. Default: the project's decisions folder (qualcode.toml in "
+    "this folder or a parent); else the decisions folder the checked run read, when it read "
+    "exactly one (run.json's overrides); else overrides/.",
+    show_default=False,
+)
 _FROM = typer.Option(
     None,
     "--from",
-    help="Check the segment and code against this output folder (default: out/ if present).",
+    help="Check the segment and code against this output folder (default: the project's out "
+    "folder, else out/, if it holds a run).",
 )
 _FORCE = typer.Option(False, "--force", help="Record even if the segment or code is unknown.")
 
@@ -78,7 +92,7 @@ def add(
     code: str = _CODE,
     coder: str = _CODER,
     note: str = _NOTE,
-    directory: Path = _DIR,
+    directory: Path | None = _DIR,
     from_: Path | None = _FROM,
     force: bool = _FORCE,
 ) -> None:
@@ -95,7 +109,7 @@ def remove(
     code: str = _CODE,
     coder: str = _CODER,
     note: str = _NOTE,
-    directory: Path = _DIR,
+    directory: Path | None = _DIR,
     from_: Path | None = _FROM,
     force: bool = _FORCE,
 ) -> None:
@@ -111,7 +125,7 @@ def done(
     transcript_id: str = typer.Argument(..., help="Transcript id (see out/transcripts.csv)."),
     coder: str = _CODER,
     note: str = _NOTE,
-    directory: Path = _DIR,
+    directory: Path | None = _DIR,
     from_: Path | None = _FROM,
     force: bool = typer.Option(False, "--force", help="Record even if the transcript is unknown."),
 ) -> None:
@@ -131,7 +145,11 @@ def done(
 
     if (problem := coder_problem(coder)) is not None:
         raise OverrideError(problem)
-    check_folder = from_ if from_ is not None else _default_check_folder()
+    from qualcode.cli.project_defaults import check_folder as default_check_folder
+    from qualcode.cli.project_defaults import decisions_folder
+
+    check_folder = default_check_folder(from_)
+    directory = decisions_folder(directory, check_folder)
     if check_folder is not None and not force:
         from qualcode import models as m
         from qualcode.output.folder import load_output
@@ -143,12 +161,10 @@ def done(
             )
     path = mark_done(directory, transcript_id, coder=coder, note=note)
     console.print(
-        Text(f"Recorded: {transcript_id} fully coded by {coder} -> {path}"), highlight=False
+        Text(f"Recorded: {transcript_id} fully coded by {coder} -> {path}"),
+        highlight=False,
+        soft_wrap=True,
     )
-
-
-def _default_check_folder() -> Path | None:
-    return Path("out") if (Path("out") / "run.json").exists() else None
 
 
 def register(app: typer.Typer) -> None:

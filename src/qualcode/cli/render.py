@@ -8,6 +8,7 @@ and "[link=...]" makes no link.
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ def print_error(exc: QualcodeError) -> None:
 
     for problem in exc.problems:  # escaped: a message may hold brackets (qualcode[dask])
         err_console.print(
-            f"[bold red]error:[/] {escape(str(problem))}",
+            f"[bold red]error:[/] {escape(terminal_safe(str(problem)))}",
             markup=True,
             highlight=False,
             soft_wrap=True,
@@ -68,16 +69,32 @@ def write_errors_name(target: Path) -> Iterator[None]:
         ) from None
 
 
+# Bidirectional overrides and isolates reorder what a terminal shows (Trojan-source style).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character but newline and tab (escape sequences, bell,
+    carriage return, bidi overrides) replaced by U+FFFD, one for one, so offsets still hold."""
+    return "".join(
+        "\ufffd" if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI else ch
+        for ch in text
+    )
+
+
 def plain(value: object) -> Text:
-    """A value as rich Text: shown as it is, never read as markup."""
-    return Text(str(value))
+    """A value as rich Text: shown as it is, never read as markup, with control characters made
+    visible (`terminal_safe`): user text never drives the terminal."""
+    return Text(terminal_safe(str(value)))
 
 
 def print_warning(message: str) -> None:
     """Print one yellow warning line on stderr."""
     from rich.markup import escape
 
-    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[yellow]warning:[/] {escape(terminal_safe(message))}", highlight=False, soft_wrap=True
+    )
 
 
 def dataframe_table(df: pd.DataFrame, title: str | None = None, index: bool = True):

@@ -11,17 +11,17 @@ from typing import Literal, Optional
 
 import typer
 
-from qualcode.cli.analyse_cmd import (
+from qualcode.cli.layer_options import LayerOption, ReviewerOption, chosen_layer
+from qualcode.cli.options import (
     CoderOption,
     CodesOption,
     FromOption,
     InterviewerOption,
     SourceOption,
     WhereOption,
-    filter_options,
-    help_text,
 )
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
+from qualcode.cli.table_output import filter_options, help_text
 
 Kind = Literal["freq", "cooccur", "matrix"]
 FigureFormat = Literal["svg", "png", "pdf"]
@@ -49,6 +49,8 @@ def report(
         "and tables only, for sharing outside the team.",
     ),
     title: Optional[str] = typer.Option(None, "--title", help="Page title."),  # noqa: UP045
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
     pseudonymise: Optional[Path] = PSEUDONYMISE_OPTION,  # noqa: UP045
     key_file: Path = KEY_FILE_OPTION,
 ) -> None:
@@ -60,16 +62,22 @@ def report(
     manual), agreement and disagreements between coders, and the run's warnings. Nothing is
     loaded from the network; the same output folder always gives the same file.
 
+    Frequencies, figures and passages are those of one layer (--layer, default final: the
+    automatic coding with every decision applied, reviewers' last), named in the page header;
+    with a coder's layer the report covers the transcripts that coder covered. Agreement always
+    compares the coders' own codings (reviewers left out).
+
     Example: qualcode report --from out -o report.html --max-quotes 3
     """
     from qualcode.cli.render import err_console
     from qualcode.report.page import write_report
 
     selected = [c.strip() for item in codes or [] for c in item.split(",") if c.strip()]
+    choice = chosen_layer(layer, reviewer)
     with redacted_folder(from_, pseudonymise, key_file) as folder:
         path = write_report(
             folder, output, codes=selected or None, max_quotes=max_quotes, quotes=not no_quotes,
-            title=title,
+            title=title, layer=choice.name, reviewers=choice.reviewers,
         )  # fmt: skip
     err_console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     if not no_quotes and max_quotes:
@@ -145,23 +153,32 @@ def plot(
     coder: CoderOption = None,
     where: WhereOption = None,
     include_interviewer: InterviewerOption = False,
+    layer: LayerOption = "final",
+    reviewer: ReviewerOption = None,
 ) -> None:
     """A figure for a paper: code frequencies (bars), a codes x groups heatmap, co-occurrence.
 
     Colour-blind-safe colours (Okabe-Ito, viridis), fonts sized for a journal column, and fixed
     metadata: the same output folder gives byte-identical SVG, PDF and PNG files.
 
+    The figure is drawn from one layer (--layer, default final); its name is printed with
+    the file written, for the figure's caption.
+
     Example: qualcode plot matrix --from out --by country --by role --percent -o fig2.pdf
     """
     from qualcode.cli.coverage_note import coverage_notes, print_notes
+    from qualcode.cli.layer_options import apply_layer
     from qualcode.cli.render import err_console
+    from qualcode.cli.table_output import load_folder
     from qualcode.report.figures import figure_format, plot_output, save_figure
 
     chosen = figure_format(output, fmt)  # a bad suffix fails before the work
     filters = filter_options(codes, source, coder, where, include_interviewer)
     notes = coverage_notes(from_, filters)  # a --coder counts over the transcripts they covered
+    run = load_folder(from_, where=where)
+    run, caption, more = apply_layer(run, chosen_layer(layer, reviewer), filters)
     figure = plot_output(
-        from_,
+        run,
         kind,
         by=by or None,
         count=count,
@@ -170,11 +187,12 @@ def plot(
         measure=measure,
         title=title,
         width=width,
+        layer=None,  # the layer is applied above (with --coder and a coder's coverage)
         **filters,
     )
     path = save_figure(figure, output, chosen, dpi=dpi)
     err_console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
-    print_notes(notes, to_stderr=True)
+    print_notes([caption, *notes, *more], to_stderr=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -279,6 +279,7 @@ def _accept(out, found: Suggestions, accept: str, codes, coder, directory: Path)
         coder=coder,
         note=notes,
         already=coded_by(out.codings, coder, code),
+        output=out.folder,
     )
     recorded, skipped, path = done.recorded, done.already_coded, done.path
     message = f"Recorded {len(recorded)} decision(s): add {code} by {coder}"

@@ -78,11 +78,14 @@ def code_corpus(
     engine: str = "local",
     scheduler: str | None = None,
     progress: Progress | None = None,
+    reattach: str = "covering",
 ) -> CodingResult:
     """Load transcripts, segment them, auto-code them with the codebook, apply overrides.
 
     `workers` > 1 codes transcripts in that many processes, `engine="dask"` on a Dask cluster
     (`scheduler` address, or a local one); the tables are identical to a single-process run.
+    `reattach="none"` leaves decisions whose segment is gone orphans instead of re-attaching
+    them (see `qualcode.decisions.reattach`).
     Returns a CodingResult with deterministically sorted DataFrames. Raises TranscriptError,
     CodebookError or OverrideError (every problem of a kind at once) on bad input.
     """
@@ -103,6 +106,7 @@ def code_corpus(
         engine=engine,
         scheduler=scheduler,
         progress=progress,
+        reattach=reattach,
     )
     sink, run = run_coding(inputs, codebook, MemorySink, options)
     frames = sink.frames()

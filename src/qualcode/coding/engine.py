@@ -39,6 +39,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ENGINES = ("local", "dask")
+# Column types of out/overrides (every decision read, with what became of it).
+DECISION_TYPES = {
+    **{
+        c: "string"
+        for c in [
+            *m.OVERRIDE_COLUMNS,
+            m.QUOTE,
+            m.TEXT_HASH,
+            m.OVERRIDE_FILE,
+            m.STATUS,
+            m.REATTACHED_TO,
+            m.REATTACHED_BY,
+            m.REMOVED_AUTO_FROM,
+        ]
+    },
+    m.START: "Int64",
+    m.END: "Int64",
+    m.OVERRIDE_LINE: "int64",
+}
 
 
 # --- the scan: validate everything first, keep no text ----------------------------------------------
@@ -119,13 +138,16 @@ def run_coding(
         raise QualcodeError(f"unit must be one of {', '.join(m.UNITS)}, not '{options.unit}'")
     if options.engine not in ENGINES:
         raise QualcodeError(f"engine must be one of {', '.join(ENGINES)}, not '{options.engine}'")
+    if options.reattach not in m.REATTACH_MODES:
+        modes = ", ".join(m.REATTACH_MODES)
+        raise QualcodeError(f"reattach must be one of {modes}, not '{options.reattach}'")
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     decisions = (
         read_overrides(options.overrides)
         if options.overrides
-        else pd.DataFrame(columns=[*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
+        else pd.DataFrame(columns=[*m.DECISION_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE])
     )
     settings = Settings(
         book,
@@ -135,6 +157,7 @@ def run_coding(
         options.language,
         tuple(options.interviewer_labels),
         options.encoding,
+        reattach=options.reattach,
     )
     pool = None
     if options.engine == "local":
@@ -216,7 +239,7 @@ def _stream(
         if finished.uncoded_language is not None:
             lang = finished.uncoded_language
             uncoded[lang] = uncoded.get(lang, 0) + 1
-        ledger.record(finished.outcome)
+        ledger.record(finished.outcome, finished.placements, finished.removed_from)
         stats.add(finished.transcript, finished.segments, finished.codings)
         sink.add(m.SEGMENTS_FILE, finished.segments)
         sink.add(m.CODINGS_FILE, finished.codings)
@@ -232,13 +255,12 @@ def _stream(
             f"the codebook has no patterns for language '{lang}': {count} transcript(s) not auto-coded"
         )
     warnings.extend(override_warnings)
-    decisions_out = decisions_out.astype(
-        {c: "string" for c in [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.STATUS]}
-    ).astype({m.OVERRIDE_LINE: "int64"})
+    decisions_out = decisions_out.astype(DECISION_TYPES)
     recorded = {  # the options run.json records
         "unit": settings.unit,
         "language": settings.default_language,
         "code_interviewer": settings.code_interviewer,
+        "reattach": settings.reattach,
     }
     return RunResult(
         codebook=settings.book,

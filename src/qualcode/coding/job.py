@@ -7,16 +7,20 @@ rows it returns are the same wherever it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.codebook.schema import Codebook
-from qualcode.decisions.ledger import Decision, Outcome, decide
+from qualcode.decisions.ledger import Decision, Outcome
 from qualcode.errors import QualcodeError, TranscriptError
 from qualcode.matching.locate import merge_spans
 from qualcode.transcripts import SegmentRecord, read_transcript, segment_transcript
+
+if TYPE_CHECKING:
+    from qualcode.decisions.reattach import Decided, Placement
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Settings:
     interviewer_labels: tuple[str, ...]
     encoding: str
     columns: dict[str, list[str]] = field(default_factory=dict)
+    reattach: str = "covering"  # one of models.REATTACH_MODES
 
     @property
     def parents(self) -> dict[str, str | None]:
@@ -61,6 +66,8 @@ class Coded:
     segments: list[dict[str, Any]]
     codings: list[dict[str, Any]]
     uncoded_language: str | None = None
+    # The transcript's segments in another unit (to re-attach decisions made on that unit).
+    resegment: Callable[[str], list[SegmentRecord]] | None = None
 
 
 @dataclass
@@ -72,6 +79,10 @@ class Finished:
     codings: list[dict[str, Any]]
     outcome: Outcome
     uncoded_language: str | None = None
+    # Decisions whose segment was gone: where they went (or why not), and where re-attached
+    # removes withdrew an automatic coding (see decisions.reattach).
+    placements: dict[int, Placement] = field(default_factory=dict)
+    removed_from: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 _MATCHERS: dict[tuple[str, str, str | None], Any] = {}
@@ -113,6 +124,14 @@ def code_job(job: Job, settings: Settings) -> Coded:
         (lambda text, _lang: pipeline.sentence_spans(text)) if settings.unit == "sentence" else None
     )
     records = segment_transcript(transcript, settings.unit, splitter)
+
+    def resegment(unit: str) -> list[SegmentRecord]:
+        if unit == "sentence":
+            return segment_transcript(
+                transcript, unit, lambda text, _: pipeline.sentence_spans(text)
+            )
+        return segment_transcript(transcript, unit)
+
     base = {
         m.TRANSCRIPT_ID: transcript.id,
         m.LANGUAGE: transcript.language,
@@ -128,7 +147,7 @@ def code_job(job: Job, settings: Settings) -> Coded:
     }
     matcher = matcher_for(settings, pipeline)
     if matcher.empty:
-        return Coded(transcript_row, segments, [], transcript.language)
+        return Coded(transcript_row, segments, [], transcript.language, resegment)
     to_code = [r for r in records if settings.code_interviewer or not r.is_interviewer]
     codings: list[dict[str, Any]] = []
     if to_code:
@@ -136,7 +155,7 @@ def code_job(job: Job, settings: Settings) -> Coded:
         matches = matcher.match_segments([r.text for r in to_code], [r.segment_id for r in to_code])
         for record, found in zip(to_code, matches, strict=True):
             codings.extend(_auto_rows(record, found, base, parents))
-    return Coded(transcript_row, segments, codings)
+    return Coded(transcript_row, segments, codings, resegment=resegment)
 
 
 def _segment_row(record: SegmentRecord, base: dict[str, Any]) -> dict[str, Any]:
@@ -192,32 +211,12 @@ def finish_job(job: Job, settings: Settings) -> Finished:
     coded = code_job(job, settings)
     columns = settings.columns
     segments = coded.segments
-    auto_pairs = {(c[m.SEGMENT_ID], c[m.CODE]) for c in coded.codings}
     codings = coded.codings
-    outcome: Outcome = {}
-    parents = settings.parents
+    decided = None
     if job.decisions:
-        kept, manual, outcome = decide(
-            job.decisions, [s[m.SEGMENT_ID] for s in segments], auto_pairs, set(parents)
-        )
-        codings = [c for c in codings if (c[m.SEGMENT_ID], c[m.CODE]) in kept]
-        by_id = {s[m.SEGMENT_ID]: s for s in segments}
-        for (coder, seg, code), note in manual.items():
-            segment = by_id[seg]
-            row = {c: segment[c] for c in columns[m.CODINGS_FILE] if c in segment and c != m.TEXT}
-            row.update(
-                {
-                    m.CODE: code,
-                    m.PARENT: parents.get(code),
-                    m.SOURCE: m.SOURCE_MANUAL,
-                    m.CODER: coder,
-                    m.MATCHED_TEXT: None,
-                    m.PATTERN_ID: None,
-                    m.MATCH_SPANS: None,
-                    m.NOTE: note,
-                }
-            )
-            codings.append(row)
+        decided = _decide(job.decisions, coded, settings)
+        codings = [c for c in codings if (c[m.SEGMENT_ID], c[m.CODE]) in decided.kept]
+        codings.extend(_manual_rows(decided.manual, segments, settings))
     index = {s[m.SEGMENT_ID]: s[m.SEGMENT_INDEX] for s in segments}
     rank = settings.code_rank
     codings.sort(
@@ -232,6 +231,63 @@ def finish_job(job: Job, settings: Settings) -> Finished:
         transcript={c: coded.transcript.get(c) for c in columns[m.TRANSCRIPTS_FILE]},
         segments=[{c: s.get(c) for c in columns[m.SEGMENTS_FILE]} for s in segments],
         codings=[{c: row.get(c) for c in columns[m.CODINGS_FILE]} for row in codings],
-        outcome=outcome,
+        outcome=decided.outcome if decided else {},
         uncoded_language=coded.uncoded_language,
+        placements=decided.placements if decided else {},
+        removed_from=decided.removed_from if decided else {},
     )
+
+
+def _decide(decisions: tuple[Decision, ...], coded: Coded, settings: Settings) -> Decided:
+    """Apply a transcript's decisions, re-attaching those whose segment is gone."""
+    from qualcode.decisions.reattach import Passage, decide_reattached, text_hash
+
+    in_unit: dict[str, list[Passage]] = {}  # segmented in another unit only when needed
+
+    def passages_in(unit: str) -> list[Passage]:
+        if unit not in in_unit:
+            records = coded.resegment(unit) if coded.resegment else []
+            in_unit[unit] = [Passage(r.segment_id, r.start, r.end, r.text) for r in records]
+        return in_unit[unit]
+
+    here = [Passage(s[m.SEGMENT_ID], s[m.START], s[m.END], s[m.TEXT]) for s in coded.segments]
+    return decide_reattached(
+        decisions,
+        here,
+        {(c[m.SEGMENT_ID], c[m.CODE]) for c in coded.codings},
+        set(settings.parents),
+        unit=settings.unit,
+        current_hash=text_hash(coded.transcript[m.TEXT]),
+        passages_in=passages_in,
+        mode=settings.reattach,
+    )
+
+
+def _manual_rows(
+    manual: dict[tuple[str, str, str], str | None],
+    segments: list[dict[str, Any]],
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """The coding rows of the codes coders added by hand, with their segment's columns."""
+    parents = settings.parents
+    by_id = {s[m.SEGMENT_ID]: s for s in segments}
+    rows = []
+    for (coder, seg, code), note in manual.items():
+        segment = by_id[seg]
+        row = {
+            c: segment[c] for c in settings.columns[m.CODINGS_FILE] if c in segment and c != m.TEXT
+        }
+        row.update(
+            {
+                m.CODE: code,
+                m.PARENT: parents.get(code),
+                m.SOURCE: m.SOURCE_MANUAL,
+                m.CODER: coder,
+                m.MATCHED_TEXT: None,
+                m.PATTERN_ID: None,
+                m.MATCH_SPANS: None,
+                m.NOTE: note,
+            }
+        )
+        rows.append(row)
+    return rows

@@ -23,7 +23,9 @@ class CodingOptions:
     that no longer applies is an error, not a warning; ``spacy_model``: a spaCy pipeline to use
     instead of the blank one; ``encoding`` of text transcripts; ``workers``, ``engine``
     (local or dask) and ``scheduler``: where the transcripts are coded; ``progress``: called
-    after each transcript.
+    after each transcript; ``reattach``: ``covering`` re-attaches decisions whose segment is
+    gone (an edited passage, another unit; see `qualcode.decisions.reattach`), ``none`` leaves
+    them orphans.
     """
 
     language: str = "en"
@@ -39,3 +41,4 @@ class CodingOptions:
     engine: str = "local"
     scheduler: str | None = None
     progress: Progress | None = None
+    reattach: str = "covering"

@@ -1,186 +1,47 @@
-"""Manual decisions of coders: read, validate and apply them after auto-coding.
+"""Manual decisions of coders: apply them after auto-coding, and account for every one.
 
-An overrides file (``overrides/<coder>.csv``) has the columns
-``segment_id, code, action, coder, note, timestamp``; ``action`` is ``add``, ``remove`` or
+A decision file (``overrides/<coder>.csv``, read and validated in files.py, appended to in
+append.py) has the columns ``segment_id, code, action, coder, note, timestamp`` (and where the
+segment was: ``start, end, quote, text_hash``); ``action`` is ``add``, ``remove`` or
 ``done`` (a coverage mark: the coder coded the transcript named in ``segment_id`` in full;
-its code is ``*``; it changes no coding). Appending lives in append.py.
+its code is ``*``; it changes no coding).
 Decisions are applied in timestamp order (file order for equal or missing timestamps); for one
 coder, segment and code the last decision wins. ``add`` gives the segment the code in that
 coder's name; ``remove`` withdraws the automatic coding and the coder's own earlier ``add``.
 
-Coder names follow one rule (`csvrows.CODER_OK`: a word character first, then word characters,
-dots and hyphens), in `append_override` and when reading: every ``.csv`` file of an overrides
-folder is read -- a hidden one too -- and one whose name is not a coder name, that cannot be
-read, or whose rows break the rule is an error with its file and line, never skipped.
-
 Nothing is ever dropped silently: every decision is returned with a status -- ``applied``,
-``redundant`` (it changed nothing), ``orphan_segment`` or ``orphan_code`` (its segment or code no
-longer exists), ``done`` (a coverage mark) or ``not_in_corpus`` (its transcript was not coded in
-this run: counted in one warning, never an error) -- and orphans are reported (errors under
-``strict``).
+``redundant`` (it changed nothing), ``reattached`` (its segment is gone and it was applied to
+the segment(s) where its passage now is, see reattach.py), ``orphan_segment`` or
+``orphan_code`` (its segment or code no longer exists), ``done`` (a coverage mark) or
+``not_in_corpus`` (its transcript was not coded in this run: counted in one warning, never an
+error) -- and orphans are reported (errors under ``strict``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
-from qualcode.csvrows import CODER_OK, CODER_RULE, data_rows
+from qualcode.decisions.files import ACTIONS as ACTIONS
+from qualcode.decisions.files import REQUIRED as REQUIRED
+from qualcode.decisions.files import coder_problem as coder_problem
+from qualcode.decisions.files import find_override_files as find_override_files
+from qualcode.decisions.files import parse_timestamp
+from qualcode.decisions.files import read_override_file as read_override_file
+from qualcode.decisions.files import read_overrides as read_overrides
 from qualcode.errors import OverrideError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
-REQUIRED = (m.SEGMENT_ID, m.CODE, m.ACTION)
-ACTIONS = (m.ACTION_ADD, m.ACTION_REMOVE, m.ACTION_DONE)
+    from qualcode.decisions.reattach import Placement
+
 REMOVED_AUTO = "removed_auto"
 STATUS_APPLIED, STATUS_REDUNDANT = "applied", "redundant"
 STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE = "orphan_segment", "orphan_code"
-
-
-def find_override_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of .csv override files.
-
-    Every file of a folder whose name ends in .csv (any case) is listed, hidden ones too, so
-    that a file the loader refuses is reported rather than skipped. Raises OverrideError for a
-    path that does not exist or a folder that cannot be listed.
-    """
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            try:
-                found = [p for p in path.iterdir() if p.name.lower().endswith(".csv")]
-            except OSError as exc:
-                raise OverrideError(
-                    f"cannot list the overrides folder ({exc.strerror})", file=path
-                ) from None
-            files.extend(sorted(found))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise OverrideError("no such overrides file or folder", file=path)
-    return files
-
-
-def coder_problem(coder: str) -> str | None:
-    """Why `coder` is not a coder name (see `csvrows.CODER_OK`), or None when it is one."""
-    if CODER_OK.match(coder):
-        return None
-    return f"coder {coder!r} is not a coder name: {CODER_RULE}"
-
-
-def _parse_timestamp(value: str) -> datetime | None:
-    text = value.strip()
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def read_override_file(path: Path, in_folder: bool = False) -> tuple[list[dict], list[Problem]]:
-    """Parse one overrides CSV; returns (rows, problems). Rows carry their file and line.
-
-    The file's name (without .csv) is the coder of rows that name none; it must then be a
-    coder name, and always for a file found in a folder (`in_folder`), even an empty one.
-    """
-    named = coder_problem(path.stem) is None
-    rows, problems = _read_rows(path, named or in_folder)
-    if not named and in_folder:
-        problem = f"file name {path.name!r} does not name a coder ({CODER_RULE})"
-        problems.insert(0, Problem(problem, str(path)))
-    return rows, problems
-
-
-def _read_rows(path: Path, named: bool) -> tuple[list[dict], list[Problem]]:
-    """The rows of one overrides CSV and their problems (`named`: rows may take the file's
-    name as their coder)."""
-    problems: list[Problem] = []
-    name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        return [], [Problem(f"cannot read overrides file ({exc.strerror})", name)]
-    except UnicodeDecodeError:
-        return [], [Problem("overrides file is not valid UTF-8", name)]
-    if not text.strip():
-        return [], []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        return [], [Problem(f"malformed CSV header: {exc}", name, 1)]
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in m.OVERRIDE_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        return [], [
-            Problem(f"{'; '.join(parts)} (expected: {', '.join(m.OVERRIDE_COLUMNS)})", name, 1)
-        ]
-    rows: list[dict[str, Any]] = []
-    for line, fields in data_rows(reader, header, name, problems):
-        row: dict[str, Any] = fields  # gains the line number (an int) below
-        for column in m.OVERRIDE_COLUMNS:
-            row.setdefault(column, "")
-        problems.extend(Problem(p, name, line) for p in _row_problems(row, path.name, named))
-        row[m.CODER] = row[m.CODER] or path.stem
-        row[m.OVERRIDE_FILE] = path.as_posix()
-        row[m.OVERRIDE_LINE] = line
-        rows.append(row)
-    return rows, problems
-
-
-def _row_problems(row: dict[str, Any], file_name: str, named: bool) -> list[str]:
-    """What is wrong with one decision row (`named`: an empty coder is the file's name)."""
-    problems = []
-    if not row[m.SEGMENT_ID]:
-        problems.append("empty segment_id")
-    if row[m.ACTION] == m.ACTION_DONE:
-        if row[m.CODE] != m.DONE_CODE:
-            problems.append(f"a done mark has code '{m.DONE_CODE}', not '{row[m.CODE]}'")
-    elif not row[m.CODE]:
-        problems.append("empty code")
-    if row[m.ACTION] not in ACTIONS:
-        problems.append(f"action '{row[m.ACTION]}' must be add, remove or done")
-    if row[m.CODER] and (problem := coder_problem(row[m.CODER])) is not None:
-        problems.append(problem)
-    elif not row[m.CODER] and not named:
-        problems.append(f"no coder in this row, and the file name {file_name!r} names none")
-    try:
-        _parse_timestamp(row[m.TIMESTAMP])
-    except ValueError:
-        problems.append(f"timestamp '{row[m.TIMESTAMP]}' is not ISO 8601")
-    return problems
-
-
-def read_overrides(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Read and validate override files; every bad row of every file is reported at once.
-
-    Returns a DataFrame with the override columns plus `file` and `line`. Raises OverrideError.
-    """
-    import pandas as pd
-
-    rows: list[dict] = []
-    problems: list[Problem] = []
-    folders = {Path(p) for p in paths if Path(p).is_dir()}
-    for path in find_override_files(paths):
-        file_rows, file_problems = read_override_file(path, in_folder=path.parent in folders)
-        rows.extend(file_rows)
-        problems.extend(file_problems)
-    if problems:
-        raise OverrideError(problems=problems)
-    columns = [*m.OVERRIDE_COLUMNS, m.OVERRIDE_FILE, m.OVERRIDE_LINE]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def apply_overrides(
@@ -230,6 +91,11 @@ class Decision:
     coder: str
     action: str
     note: str | None
+    # Where its segment was when it was recorded (see reattach.py); None when not recorded.
+    start: int | None = None
+    end: int | None = None
+    quote: str | None = None
+    text_hash: str | None = None
 
 
 Outcome = dict[int, tuple[str, bool]]  # decision index -> (status, removed an auto coding)
@@ -285,7 +151,7 @@ class OverrideLedger:
     Equivalent to `apply_overrides` on the whole corpus: a decision only concerns its own
     segment, so applying each transcript's decisions (in the global timestamp order) when that
     transcript is coded gives the same result without holding the corpus in memory -- and lets
-    the worker that codes the transcript apply them.
+    the worker that codes the transcript apply them (and re-attach those whose segment is gone).
     """
 
     def __init__(self, overrides: pd.DataFrame, codes: Sequence[str]) -> None:
@@ -293,17 +159,19 @@ class OverrideLedger:
         self.codes = set(codes)
         ordered = self.frame.assign(
             _ts=[
-                _parse_timestamp(t) or datetime.min.replace(tzinfo=timezone.utc)
+                parse_timestamp(t) or datetime.min.replace(tzinfo=timezone.utc)
                 for t in self.frame[m.TIMESTAMP]
             ]
         ).sort_values(["_ts", m.OVERRIDE_FILE, m.OVERRIDE_LINE], kind="stable")
         columns = [m.SEGMENT_ID, m.CODE, m.CODER, m.ACTION, m.NOTE]
+        # Tables written before decisions had anchors lack their columns.
+        anchors = [ordered[c] if c in ordered else [None] * len(ordered) for c in m.ANCHOR_COLUMNS]
         # Every decision, in the order decisions apply (timestamp, then file and line); coverage
         # marks change no coding and are left out.
         self.decisions = [
-            Decision(int(idx), seg, code, coder, action, note)
-            for idx, seg, code, coder, action, note in zip(
-                ordered.index, *(ordered[c] for c in columns), strict=True
+            Decision(int(idx), seg, code, coder, action, note, *_anchor(start, end, quote, digest))
+            for idx, seg, code, coder, action, note, start, end, quote, digest in zip(
+                ordered.index, *(ordered[c] for c in columns), *anchors, strict=True
             )
             if action != m.ACTION_DONE
         ]
@@ -312,16 +180,27 @@ class OverrideLedger:
             self._by_transcript.setdefault(transcript_of(decision.segment_id), []).append(decision)
         self.status: dict[int, str] = {}
         self.removed_auto: dict[int, bool] = {}
+        self.placements: dict[int, Placement] = {}
+        self.removed_from: dict[int, tuple[str, ...]] = {}
 
     def decisions_for(self, transcript_id: str) -> tuple[Decision, ...]:
         """The decisions whose segment id names this transcript, in the order they apply."""
         return tuple(self._by_transcript.get(transcript_id, ()))
 
-    def record(self, outcome: Outcome) -> None:
-        """Note what happened to decisions (from `decide`)."""
+    def record(
+        self,
+        outcome: Outcome,
+        placements: Mapping[int, Placement] | None = None,
+        removed_from: Mapping[int, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Note what happened to decisions (from `decide`), where those whose segment was gone
+        went (or why they stayed orphans), and where re-attached removes withdrew an automatic
+        coding."""
         for index, (status, removed) in outcome.items():
             self.status[index] = status
             self.removed_auto[index] = removed
+        self.placements.update(placements or {})
+        self.removed_from.update(removed_from or {})
 
     def finish(
         self, *, strict: bool = False, transcripts: Collection[str] | None = None
@@ -330,11 +209,17 @@ class OverrideLedger:
 
         A decision whose segment was not seen is an orphan, unless `transcripts` (the ids this
         run coded) lacks its transcript: it is then ``not_in_corpus``, counted in one warning
-        and never an error. Coverage marks are ``done`` (or ``not_in_corpus``).
+        and never an error. Coverage marks are ``done`` (or ``not_in_corpus``). Re-attached
+        decisions name their new segments in ``reattached_to`` and are counted in one warning.
         """
         import pandas as pd
 
         result = self.frame.copy()
+        for column in m.ANCHOR_COLUMNS:  # absent or empty: not recorded
+            values = result[column] if column in result else pd.Series(None, index=result.index)
+            result[column] = values.astype(object).where(values.notna() & (values != ""), None)
+        for column in (m.START, m.END):
+            result[column] = pd.to_numeric(result[column]).astype("Int64")
         result[m.STATUS] = [
             self._status(i, row_seg, action, transcripts)
             for i, (row_seg, action) in enumerate(
@@ -343,23 +228,25 @@ class OverrideLedger:
         ]
         result[REMOVED_AUTO] = [self.removed_auto.get(i, False) for i in range(len(result))]
         result[REMOVED_AUTO] = result[REMOVED_AUTO].astype(bool)
-        orphans = result[result[m.STATUS].isin([STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE])]
-        problems = [
-            Problem(
-                f"override ({r[m.ACTION]} {r[m.CODE]} by {r[m.CODER]}) points to "
-                + (
-                    f"segment '{r[m.SEGMENT_ID]}', which no longer exists"
-                    if r[m.STATUS] == STATUS_ORPHAN_SEGMENT
-                    else f"code '{r[m.CODE]}', which is not in the codebook"
-                ),
-                r[m.OVERRIDE_FILE],
-                int(r[m.OVERRIDE_LINE]),
-            )
-            for _, r in orphans.iterrows()
+        placed = [self.placements.get(i) for i in range(len(result))]
+        result[m.REATTACHED_TO] = [";".join(p.targets) if p and p.targets else None for p in placed]
+        result[m.REATTACHED_BY] = [p.how if p and p.targets else None for p in placed]
+        result[m.REMOVED_AUTO_FROM] = [
+            ";".join(self.removed_from[i]) if self.removed_from.get(i) else None
+            for i in range(len(result))
         ]
+        problems = self._orphan_problems(result)
         if problems and strict:
             raise OverrideError(problems=problems)
-        warnings = [str(p) for p in problems]
+        warnings = []
+        moved = int((result[m.STATUS] == m.STATUS_REATTACHED).sum())
+        if moved:
+            warnings.append(
+                f"{moved} decision(s) re-attached after transcript edits or a change of unit: "
+                "see overrides.csv in the output folder (status reattached, new segment ids in "
+                "reattached_to)"
+            )
+        warnings += [str(p) for p in problems]
         elsewhere = result[result[m.STATUS] == m.STATUS_NOT_IN_CORPUS]
         if len(elsewhere):
             named = sorted(
@@ -375,6 +262,27 @@ class OverrideLedger:
             )
         return pd.DataFrame(result), warnings
 
+    def _orphan_problems(self, result: pd.DataFrame) -> list[Problem]:
+        """One problem per orphan decision, with its file and line (and why it stayed one)."""
+        orphans = result[result[m.STATUS].isin([STATUS_ORPHAN_SEGMENT, STATUS_ORPHAN_CODE])]
+        problems = []
+        for index, r in orphans.iterrows():
+            if r[m.STATUS] == STATUS_ORPHAN_CODE:
+                where = f"code '{r[m.CODE]}', which is not in the codebook"
+            else:
+                where = f"segment '{r[m.SEGMENT_ID]}', which no longer exists"
+                placement = self.placements.get(int(index))
+                if placement is not None and placement.how:
+                    where += f"; {placement.how}, so it was not re-attached"
+            problems.append(
+                Problem(
+                    f"override ({r[m.ACTION]} {r[m.CODE]} by {r[m.CODER]}) points to {where}",
+                    r[m.OVERRIDE_FILE],
+                    int(r[m.OVERRIDE_LINE]),
+                )
+            )
+        return problems
+
     def _status(
         self, index: int, segment_id: str, action: str, transcripts: Collection[str] | None
     ) -> str:
@@ -383,6 +291,27 @@ class OverrideLedger:
         if action == m.ACTION_DONE:
             return m.STATUS_DONE
         return self.status.get(index, STATUS_ORPHAN_SEGMENT)
+
+
+def _anchor(start: Any, end: Any, quote: Any, digest: Any) -> tuple[Any, ...]:
+    """A decision's anchor fields as Python values: ints, text, or None when not recorded."""
+    import pandas as pd
+
+    def missing(value: Any) -> bool:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return True
+        return value == ""
+
+    if missing(start) or missing(end):
+        start = end = None
+    else:
+        start, end = int(start), int(end)
+    return (
+        start,
+        end,
+        None if missing(quote) else str(quote),
+        None if missing(digest) else str(digest),
+    )
 
 
 def _transcript_named(segment_id: str, action: str) -> str:

@@ -1,17 +1,29 @@
 """REFI-QDA import, the codes: a REFI codebook as a qualcode codebook (every code manual).
 
-A code's REFI description is read back into definition, include / exclude rules and examples
-when it has the sections `refi.code_description` writes; names are made unique so it validates.
+The codes come from a ``.qdc`` codebook or from the ``<CodeBook>`` of a ``.qdpx`` project
+(`read_codebook` tells them apart by content, not by name). A code's REFI description is read
+back into definition, include / exclude rules and examples when it has the sections
+`refi.code_description` writes; names are made unique so it validates.
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from qualcode.errors import ExportError
 from qualcode.exchange.refi import EXAMPLES_HEADING
-from qualcode.exchange.refi_read import RefiCode
+from qualcode.exchange.refi_files import (
+    ProjectArchive,
+    local_name,
+    open_zip,
+    parse_xml,
+    project_member,
+)
+from qualcode.exchange.refi_read import RefiCode, read_codes, read_qdc
 
 _SECTION = re.compile(r"^(Include|Exclude|Examples):[ \t]*\n?", re.MULTILINE)
 
@@ -88,3 +100,28 @@ def codebook_yaml(data: dict[str, Any]) -> str:
     import yaml
 
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def read_codebook(path: str | Path) -> tuple[str, list[RefiCode]]:
+    """(origin, codes) of a ``.qdc`` codebook, or of the codebook of a ``.qdpx`` project (a zip).
+
+    The project is read as `import qdpx` reads it (safe XML, size limits); only its
+    ``<CodeBook>`` is used. Raises ExportError naming the file for a zip that is not a REFI-QDA
+    project, a project without codes, or a ``.qdc`` that is not a codebook.
+    """
+    path = Path(path)
+    if not zipfile.is_zipfile(path):
+        return read_qdc(path)
+    with open_zip(path) as opened:
+        member = project_member(opened, path)
+        root = parse_xml(ProjectArchive(opened, path).read(member), path, member.filename)
+    if local_name(root) != "Project":
+        raise ExportError(
+            f"not a REFI-QDA project: {member.filename} has root element <{local_name(root)}>, "
+            "expected <Project>",
+            file=path,
+        )
+    codes = read_codes(root)
+    if not codes:
+        raise ExportError("the project has no codebook: its <CodeBook> holds no codes", file=path)
+    return root.get("origin") or "", codes

@@ -1,4 +1,5 @@
-"""REFI-QDA import: a `.qdpx` project as a qualcode output folder, a `.qdc` as a codebook YAML.
+"""REFI-QDA import: a `.qdpx` project as a qualcode output folder, a `.qdc` (or the codebook of
+a `.qdpx`) as a codebook YAML.
 
 The codes are converted by `refi_codebook`, the codings by `refi_codings`; here the sources
 become transcripts, and everything is coded and written as `qualcode code` would.
@@ -42,9 +43,14 @@ from typing import TYPE_CHECKING, Any
 from qualcode import models as m
 from qualcode.errors import ExportError, Problem, QualcodeError
 from qualcode.exchange.refi_account import account_selections
-from qualcode.exchange.refi_codebook import code_names, codebook_data, codebook_yaml
+from qualcode.exchange.refi_codebook import (
+    code_names,
+    codebook_data,
+    codebook_yaml,
+    read_codebook,
+)
 from qualcode.exchange.refi_codings import coding_rows, codings_table, overrides_table
-from qualcode.exchange.refi_read import DEFAULT_CONVENTION, RefiProject, read_qdc, read_qdpx
+from qualcode.exchange.refi_read import DEFAULT_CONVENTION, RefiProject, read_qdpx
 from qualcode.exchange.refi_sources import front_matter, slug, transcript_ids
 from qualcode.output.atomic import atomic_write_file
 
@@ -78,14 +84,16 @@ class RefiImport:
 
 
 def import_qdc(path: str | Path, out: str | Path) -> int:
-    """Convert a REFI-QDA ``.qdc`` codebook into a qualcode codebook YAML, atomically.
+    """Convert a REFI-QDA ``.qdc`` codebook, or the codebook of a ``.qdpx`` project, into a
+    qualcode codebook YAML, atomically.
 
-    Returns the number of codes. Raises ExportError for a file that is not a REFI codebook.
+    Returns the number of codes. Raises ExportError for a file that is neither a REFI codebook
+    nor a REFI project with codes (nothing is written).
     """
     from qualcode.codebook import load_codebook
 
     path, out = Path(path), Path(out)
-    _, codes = read_qdc(path)
+    _, codes = read_codebook(path)
     text = codebook_yaml(codebook_data(codes, path.stem))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:

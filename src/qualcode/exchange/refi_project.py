@@ -154,21 +154,20 @@ def _timestamps(overrides: pd.DataFrame) -> dict[tuple[str, str, str], str]:
     stamps: dict[tuple[str, str, str], str] = {}
     if not len(overrides) or m.TIMESTAMP not in overrides:
         return stamps
-    adds = overrides[(overrides[m.ACTION] == m.ACTION_ADD) & (overrides[m.STATUS] == "applied")]
-    for row in adds.itertuples(index=False):
-        raw = str(getattr(row, m.TIMESTAMP) or "").strip()
+    applied = overrides[m.STATUS].isin(["applied", m.STATUS_REATTACHED])
+    adds = overrides[(overrides[m.ACTION] == m.ACTION_ADD) & applied]
+    for row in adds.to_dict("records"):
+        raw = str(row.get(m.TIMESTAMP) or "").strip()
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             continue
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        key = (
-            str(getattr(row, m.CODER)),
-            str(getattr(row, m.SEGMENT_ID)),
-            str(getattr(row, m.CODE)),
-        )
-        stamps[key] = parsed.isoformat()
+        # a decision re-attached after a transcript edit applies to the segments it moved to
+        moved = str(row.get(m.REATTACHED_TO) or "") if row[m.STATUS] == m.STATUS_REATTACHED else ""
+        for segment in moved.split(";") if moved else [str(row[m.SEGMENT_ID])]:
+            stamps[(str(row[m.CODER]), segment, str(row[m.CODE]))] = parsed.isoformat()
     return stamps
 
 

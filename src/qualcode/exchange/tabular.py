@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from qualcode import models as m
 from qualcode.csvrows import FORMULA_STARTS, spreadsheet_safe
 from qualcode.errors import ExportError
+from qualcode.exchange.markdown_text import escape_inline
 from qualcode.output.atomic import atomic_write_file
 
 if TYPE_CHECKING:
@@ -198,7 +199,9 @@ def _md_cell(value: object) -> str:
     text = str(value)
     if text in ("<NA>", "nan", "NaT"):
         return ""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    # User text (code names, metadata, quotes) renders as written: Markdown specials are
+    # backslash-escaped, < > & become entities, line breaks become spaces (one table row).
+    return escape_inline(text)
 
 
 def markdown_table(df: pd.DataFrame) -> str:
@@ -235,8 +238,14 @@ def attribution(row: Mapping[str, object]) -> str:
 def quotes_markdown(quotes: pd.DataFrame, by: Sequence[str] = ()) -> str:
     """Quotes as Markdown blockquotes, each with an attribution line, under ``## group`` headings.
 
-    The attribution is ``— transcript_id, speaker, country, role`` (missing parts left out).
+    The matched words (the ``highlights`` ranges of `qualcode.analysis.quotes.quotes`, when the
+    table has them) are in **bold**; the attribution is ``— transcript_id, speaker, country,
+    role`` (missing parts left out). All user text is escaped: it shows as written, never as
+    Markdown formatting or HTML (see `markdown_text`).
     """
+    from qualcode.analysis.quotes import HIGHLIGHTS
+    from qualcode.exchange.markdown_text import escape_inline, markdown_lines
+
     parts: list[str] = []
     heading = None
     for row in quotes.to_dict("records"):
@@ -244,10 +253,13 @@ def quotes_markdown(quotes: pd.DataFrame, by: Sequence[str] = ()) -> str:
             group = " / ".join(_plain(row.get(c)) or "(missing)" for c in by)
             if group != heading:
                 heading = group
-                parts.append(f"## {group}\n")
-        text = str(row.get(m.TEXT) or "").strip()
-        body = "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
-        parts.append(f"{body}\n>\n> — {attribution(row)}\n")
+                parts.append(f"## {escape_inline(group)}\n")
+        marks = row.get(HIGHLIGHTS)
+        lines = markdown_lines(
+            str(row.get(m.TEXT) or ""), marks if isinstance(marks, (list, tuple)) else ()
+        )
+        body = "\n".join(f"> {line}".rstrip() for line in lines or [""])
+        parts.append(f"{body}\n>\n> — {escape_inline(attribution(row))}\n")
     return "\n".join(parts)
 
 

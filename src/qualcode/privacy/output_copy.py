@@ -122,6 +122,7 @@ def pseudonymise_output(
         frame = frame.copy()
         new_id = frame[m.SEGMENT_ID].map(lambda old: _new_segment_id(old, id_map, secret))
         frame[m.SEGMENT_ID] = new_id.astype(frame[m.SEGMENT_ID].dtype)
+        _move_decision_ids(frame, id_map, secret)
         columns = [c for c in frame.columns if c not in STRUCTURAL and _texty(frame[c])]
         return redact_frame(frame, ids, key, columns, bare_columns=[m.SPEAKER])
 
@@ -158,6 +159,23 @@ def _pseudonymise_texts(
         new_texts[tid], maps[tid] = pseudonymise_text(str(text), ids, key)
         count_placeholders(counts, maps[tid])
     return new_texts, maps, counts
+
+
+def _move_decision_ids(frame: Any, id_map: dict[str, str], secret: bytes) -> None:
+    """In the overrides table: the segment lists of re-attached decisions get the new ids, and
+    a decision's hash of the original transcript text is left out of the copy."""
+    for column in (m.REATTACHED_TO, m.REMOVED_AUTO_FROM):
+        if column in frame:
+            frame[column] = frame[column].map(lambda v: _new_id_list(v, id_map, secret))
+    if m.TEXT_HASH in frame:
+        frame[m.TEXT_HASH] = ""
+
+
+def _new_id_list(value: Any, id_map: dict[str, str], secret: bytes) -> Any:
+    """A ";"-separated list of segment ids with every id replaced as `_new_segment_id` does."""
+    if not isinstance(value, str) or not value:
+        return value
+    return ";".join(str(_new_segment_id(old, id_map, secret)) for old in value.split(";"))
 
 
 def _new_segment_id(old: Any, id_map: dict[str, str], secret: bytes) -> Any:

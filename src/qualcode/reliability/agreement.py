@@ -93,12 +93,14 @@ def agreement(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
+    reviewers: Sequence[str] = (),
 ) -> AgreementResult:
     """Agreement between coders of the same transcripts, per code and pooled.
 
     `source` is an output folder of `qualcode code` (or its loaded `CodedOutput`). `coders`
-    names the coders ("coder_a,coder_b" or a list); "all" means every human coder and may be
-    combined with "auto"; default "all", or "auto" when `gold` is given. `gold` is compared with
+    names the coders ("coder_a,coder_b" or a list); "all" means every human coder but the
+    `reviewers` (who adjudicate, they do not code) and may be combined with "auto"; default
+    "all", or "auto" when `gold` is given. `gold` is compared with
     every other coder and also yields precision/recall/F1. `unit` is "segment", "char" or "span"
     (`min_overlap` is the span matching threshold). `codings_csv` adds coders from CSV files
     (transcript_id, coder, code, start, end). `bootstrap` > 0 adds percentile CIs for kappa and
@@ -119,7 +121,7 @@ def agreement(
     available = coders_from_output(out)
     if codings_csv is not None:
         available.update(_external_coders(codings_csv, texts, order, available))
-    names = _select_coders(coders, gold, available)
+    names = _select_coders(coders, gold, available, reviewers)
     _check_span_pair(unit, names)
     chosen = [available[n] for n in names]
     code_list = _select_codes(codes, order, leaves, chosen)
@@ -261,13 +263,16 @@ def _external_coders(
 
 
 def _select_coders(
-    requested: Sequence[str] | str | None, gold: str | None, available: dict[str, CoderCoding]
+    requested: Sequence[str] | str | None,
+    gold: str | None,
+    available: dict[str, CoderCoding],
+    reviewers: Sequence[str] = (),
 ) -> list[str]:
     if requested is None:
         requested = [m.AUTO_CODER] if gold else [ALL_CODERS]
     if isinstance(requested, str):
         requested = [part.strip() for part in requested.split(",") if part.strip()]
-    humans = [c for c in available if c != m.AUTO_CODER]
+    humans = [c for c in available if c != m.AUTO_CODER and c not in reviewers]
     names: list[str] = [gold] if gold else []
     for name in requested:
         names.extend(humans if name == ALL_CODERS else [name])

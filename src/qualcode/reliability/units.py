@@ -24,6 +24,7 @@ import numpy as np
 
 from qualcode import models as m
 from qualcode.decisions.coverage import coverage as coverage_of
+from qualcode.decisions.reattach import effective_decisions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,8 +68,9 @@ def coders_from_output(out: CodedOutput) -> dict[str, CoderCoding]:
     auto = codings.loc[codings[m.SOURCE] == m.SOURCE_AUTO, PASSAGE_COLUMNS]
     removed = overrides.iloc[0:0]
     if len(overrides) and REMOVED_AUTO in overrides:
-        removed = overrides[
-            (overrides[m.ACTION] == m.ACTION_REMOVE) & overrides[REMOVED_AUTO].astype(bool)
+        applied = effective_decisions(overrides)  # re-attached decisions: where they apply
+        removed = applied[
+            (applied[m.ACTION] == m.ACTION_REMOVE) & applied[REMOVED_AUTO].astype(bool)
         ]
     restored = removed[[m.SEGMENT_ID, m.CODE]].join(where, on=m.SEGMENT_ID, how="inner")
     auto = pd.concat([auto, restored[PASSAGE_COLUMNS]], ignore_index=True)

@@ -173,12 +173,14 @@ def agreement_section(run: ReportRun) -> dict[str, Any]:
     from qualcode.errors import QualcodeError
     from qualcode.reliability.agreement import agreement
 
-    human = human_coders(run.out)
+    written = run.written or run.out  # coders' own codings, whatever the layer shown
+    human = [c for c in human_coders(written) if c not in run.reviewers]
     if len(human) < 2:
         return {"kind": "too few coders", "coders": ", ".join(human) or "none"}
     leaves = [c for c in run.rows if c not in run.parents]
     try:
-        result = agreement(run.out, "all", codes=leaves if run.selected else None)
+        asked = "all" if len(human) == len(human_coders(written)) else ",".join(human)
+        result = agreement(written, asked, codes=leaves if run.selected else None)
     except QualcodeError as exc:
         return {"kind": "error", "error": str(exc)}
     coders = result.coders
@@ -193,6 +195,7 @@ def agreement_section(run: ReportRun) -> dict[str, Any]:
     return {
         "kind": "table",
         "coders": ", ".join(coders),
+        "command": f"qualcode agree --coders {asked}",
         "units": format_number(summary.get("units", 0)),
         "transcripts": format_number(summary.get("transcripts_compared", 0)),
         "excluded": ", ".join(summary.get("transcripts_excluded") or []),

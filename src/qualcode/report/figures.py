@@ -154,6 +154,8 @@ def plot_output(
     measure: str | None = None,
     title: str | None = None,
     width: float | None = None,
+    layer: str | None = "final",
+    reviewers: Sequence[str] = (),
     **filters: Any,
 ) -> Figure:
     """The figure of one analysis of `folder`, an output folder of `qualcode code` (or loaded).
@@ -162,8 +164,9 @@ def plot_output(
     ``matrix`` = heatmap of the same table, codes x groups (default by transcript_id; use
     ``by=["country", "role"]`` for country x role); ``cooccur`` = heatmap of `cooccurrence`.
     ``count``/``percent`` apply to freq and matrix, ``within``/``measure`` to cooccur; filters
-    as in `qualcode.analysis.frequencies.filter_codings`. Raises AnalysisError for an unknown kind, an
-    option that does not apply to it, or a bad column, code or filter.
+    as in `qualcode.analysis.frequencies.filter_codings`; ``layer``, ``reviewers``: the coding
+    drawn (`report.parts.layered`; None: `folder`'s codings as they are). Raises AnalysisError
+    for an unknown kind or layer, a misplaced option, a bad column, code or filter.
     """
     from qualcode.analysis.cooccurrence import cooccurrence
     from qualcode.analysis.frequencies import code_frequencies
@@ -173,6 +176,7 @@ def plot_output(
     _check_plot_options(kind, by=by, count=count, percent=percent, within=within, measure=measure)
     require_matplotlib()
     out = folder if isinstance(folder, CodedOutput) else load_output(folder)
+    out = out if layer is None else _layered(out, layer, reviewers)
     order = out.code_order
     parents = {p for _, p in order if p}
     if kind == "cooccur":
@@ -198,6 +202,12 @@ def plot_output(
     )
     draw = frequency_bars if kind == "freq" else frequency_heatmap
     return draw(freq, parents=parents, title=title, width=width)
+
+
+def _layered(out: CodedOutput, layer: str, reviewers: Sequence[str]) -> CodedOutput:
+    from qualcode.report.parts import layered
+
+    return layered(out, layer, reviewers)[0]
 
 
 def _check_plot_options(kind: str, **options: Any) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode import models as m
 from qualcode.analysis.frequencies import N_CASES, N_SEGMENTS, N_WORDS_ROW, TOTAL
+from qualcode.decisions.layers import DEFAULT_LAYER
 from qualcode.report.codes import agreement_section, codes_section, warnings_section
 from qualcode.report.parts import (
     FIGURE_TOP_CODES,
@@ -32,6 +33,7 @@ from qualcode.report.parts import (
     human_coders,
     inline_figure,
     label_text,
+    layered,
     simple_table,
 )
 from qualcode.report.render import render_page
@@ -57,14 +59,17 @@ def build_report(
     max_quotes: int = DEFAULT_MAX_QUOTES,
     quotes: bool = True,
     title: str | None = None,
+    layer: str = DEFAULT_LAYER,
+    reviewers: Sequence[str] = (),
 ) -> str:
     """The review report of an output folder of `qualcode code`, as one HTML string.
 
     ``codes`` limits the code sections, tables and figures to these codes and their children
     (denominators stay those of the whole corpus). ``max_quotes`` is the most example passages
     shown per code; ``quotes=False`` leaves out every piece of transcript text, for sharing
-    outside the team. Raises OutputError for a bad folder, AnalysisError for an unknown code,
-    ExportError when matplotlib is missing.
+    outside the team. ``layer`` and ``reviewers``: the coding counted and quoted (see
+    `parts.layered`), named in the header. Raises OutputError for a bad folder, AnalysisError
+    for an unknown code or layer, ExportError when matplotlib is missing.
     """
     from qualcode.analysis.frequencies import code_frequencies
     from qualcode.errors import AnalysisError
@@ -74,7 +79,8 @@ def build_report(
     if max_quotes < 0:
         raise AnalysisError(f"max_quotes must be zero or more, not {max_quotes}")
     require_matplotlib()
-    out = source if isinstance(source, CodedOutput) else load_output(source)
+    written = source if isinstance(source, CodedOutput) else load_output(source)
+    out, caption = layered(written, layer, reviewers)
     selected = [codes] if isinstance(codes, str) else list(codes) if codes else None
     order = out.code_order
     shown = code_frequencies(out.segments, out.codings, order, codes=selected)  # checks codes
@@ -90,6 +96,9 @@ def build_report(
         codebook_note=note,
         max_quotes=max_quotes,
         quotes=quotes,
+        layer=caption,
+        written=written,
+        reviewers=tuple(reviewers),
     )
     book = out.manifest.get("codebook", {})
     heading = title or f"Coding review: {book.get('name') or 'qualcode output'}"
@@ -350,5 +359,6 @@ def _page(run: ReportRun, heading: str, sections: list[tuple[str, str, Any]]) ->
         transcripts=format_number(summary.get("transcripts", 0)),
         segments=format_number(summary.get("segments", 0)),
         coders=", ".join(summary.get("coders", [])) or "–",
+        layer=run.layer,
         quotes=run.quotes,
     )

@@ -74,6 +74,9 @@ class ReportRun:
     codebook_note: str | None
     max_quotes: int
     quotes: bool
+    layer: str = ""  # the caption of the layer shown (see `layered`)
+    written: CodedOutput | None = None  # the folder as written: agreement compares its coders
+    reviewers: tuple[str, ...] = ()
 
     def frequencies(self, **options: Any) -> FrequencyTable:
         from qualcode.analysis.frequencies import code_frequencies
@@ -164,6 +167,24 @@ def inline_figure(key: str, drawn: Any, title: str, description: str) -> dict[st
 
     svg = svg_markup(drawn, key=key, title=title, description=description)
     return {"key": key, "svg": Markup(svg)}  # markup of ours, never user text unescaped
+
+
+def layered(out: CodedOutput, layer: str, reviewers: Sequence[str]) -> tuple[CodedOutput, str]:
+    """`out` as `layer` sees it (``auto``, ``final`` or a coder's name; `reviewers` win in
+    ``final``: see `qualcode.decisions.layers`), and the layer's caption; a coder's layer keeps
+    only the transcripts that coder covered. Agreement still compares the coders' own codings
+    (`ReportRun.written`), reviewers left out. Raises AnalysisError for an unknown layer."""
+    from qualcode.decisions.layers import describe_layer, layer_codings, layer_transcripts
+
+    codings = layer_codings(out.segments, out.codings, out.overrides, layer, reviewers)
+    segments = out.segments
+    caption = describe_layer(out.overrides, layer, reviewers)
+    covered = layer_transcripts(out.overrides, out.codings, layer)
+    if covered is not None:
+        segments = segments[segments[m.TRANSCRIPT_ID].isin(sorted(covered))]
+        codings = codings[codings[m.TRANSCRIPT_ID].isin(sorted(covered))]
+        caption += f", on the {len(covered)} transcript(s) {layer} covered"
+    return dataclasses.replace(out, segments=segments, codings=codings), caption
 
 
 def human_coders(out: CodedOutput) -> list[str]:

@@ -97,7 +97,18 @@ def explain_segment(folder, segment_id: str) -> SegmentExplanation:
     auto = _auto_rows(codings, segment, lines)
     decisions = out.overrides
     if decisions is not None and len(decisions):
-        decisions = decisions[decisions[m.SEGMENT_ID] == segment_id].reset_index(drop=True)
+        # a decision re-attached after a transcript edit names this segment in reattached_to
+        moved = (
+            decisions[m.REATTACHED_TO]
+            .fillna("")
+            .astype(str)
+            .str.split(";")
+            .map(lambda ids: segment_id in ids)
+            if m.REATTACHED_TO in decisions
+            else False
+        )
+        here = (decisions[m.SEGMENT_ID] == segment_id) | moved
+        decisions = decisions[here].reset_index(drop=True)
     else:
         decisions = pd.DataFrame(columns=[m.SEGMENT_ID, m.CODE, m.ACTION, m.CODER])
     return SegmentExplanation(
