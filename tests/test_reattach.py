@@ -412,3 +412,16 @@ def test_explain_lists_a_decision_that_moved_onto_the_segment(project: Path) -> 
     # T1's two decisions (add care, remove advocacy) now cover the press paragraph.
     assert result.stdout.count("reattached") == 2
     assert "anna" in result.stdout
+
+
+def test_the_report_lists_moved_decisions_with_their_new_segments(project: Path) -> None:
+    _turn_decisions(project)
+    code(project, "out2", "--unit", "paragraph")
+    p_clinic = segment_id(project, "out2", "The clinic")
+    result = run_cli(["report", "--from", str(project / "out2"), "-o", "r.html"])
+    assert result.exit_code == 0, result.stderr + result.stdout
+    page = (project / "r.html").read_text(encoding="utf-8")
+    assert "Decisions not applied as recorded" in page
+    # three decisions moved: T1's two onto its paragraphs, T3's onto the clinic paragraph
+    assert page.count("re-attached after a transcript edit or a change of unit") == 3
+    assert f"→ {p_clinic}" in page

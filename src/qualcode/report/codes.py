@@ -248,19 +248,28 @@ def warnings_section(run: ReportRun) -> dict[str, Any]:
     overrides = run.out.overrides
     table = None
     if len(overrides) and m.STATUS in overrides:
-        odd = overrides[overrides[m.STATUS].astype("string") != "applied"]
+        # coverage marks (done) and decisions on transcripts not in this run are summed up in
+        # the warnings; the rest did not apply as recorded
+        odd = overrides[overrides[m.STATUS].astype("string").isin(list(OVERRIDE_STATUS))]
         if len(odd):
             rows = [
                 (
                     f"{r.get(m.OVERRIDE_FILE)}:{r.get(m.OVERRIDE_LINE)}",
                     r.get(m.CODER),
                     r.get(m.ACTION),
-                    r.get(m.SEGMENT_ID),
+                    _moved(r),
                     r.get(m.CODE),
                     OVERRIDE_STATUS.get(str(r.get(m.STATUS)), r.get(m.STATUS)),
                 )
                 for r in odd.to_dict("records")
             ]
-            header = ["Override (file:line)", "Coder", "Action", "Segment", "Code", "Status"]
-            table = simple_table("Overrides not applied", header, rows, numeric_from=99)
+            header = ["Decision (file:line)", "Coder", "Action", "Segment", "Code", "Status"]
+            table = simple_table("Decisions not applied as recorded", header, rows, numeric_from=99)
     return {"lines": items, "overrides": table}
+
+
+def _moved(row: dict) -> str:
+    """The decision's segment, and where a re-attached decision now applies."""
+    moved = row.get(m.REATTACHED_TO)
+    segment = str(row.get(m.SEGMENT_ID))
+    return f"{segment} → {str(moved).replace(';', ', ')}" if moved else segment

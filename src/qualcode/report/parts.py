@@ -48,6 +48,7 @@ OVERRIDE_STATUS = {
     "redundant": "had no effect (the segment already had, or lacked, the code)",
     "orphan_segment": "not applied: the segment no longer exists",
     "orphan_code": "not applied: the code is not in the codebook",
+    "reattached": "re-attached after a transcript edit or a change of unit",
 }
 
 
