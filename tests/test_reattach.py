@@ -425,3 +425,26 @@ def test_the_report_lists_moved_decisions_with_their_new_segments(project: Path)
     # three decisions moved: T1's two onto its paragraphs, T3's onto the clinic paragraph
     assert page.count("re-attached after a transcript edit or a change of unit") == 3
     assert f"→ {p_clinic}" in page
+
+
+@pytest.mark.parametrize(
+    ("rows", "fine"),
+    [
+        # an old file whose header gained the four anchor columns by hand: its six-field rows
+        # read with empty anchors, and new ten-field rows read in full
+        (["s.t.0123456789,care,add,anna,,2025-01-01T00:00:00+00:00"], True),
+        (["s.t.0123456789,care,add,anna,,2025-01-01T00:00:00+00:00,1,9,a quote,abcd"], True),
+        # any other count is still an error with its line
+        (["s.t.0123456789,care,add,anna,,2025-01-01T00:00:00+00:00,1"], False),
+    ],
+)
+def test_a_hand_widened_header_reads_old_rows(tmp_path: Path, rows: list[str], fine: bool) -> None:
+    from qualcode.errors import OverrideError
+
+    header = ",".join(m.DECISION_COLUMNS)
+    path = write(tmp_path / "anna.csv", "\n".join([header, *rows]) + "\n")
+    if fine:
+        assert read_overrides([path])[m.CODE].tolist() == ["care"]
+    else:
+        with pytest.raises(OverrideError, match="anna.csv:2: expected 10 fields, found 7"):
+            read_overrides([path])

@@ -71,13 +71,15 @@ def data_rows(
     name: str,
     problems: list[Problem],
     tail: Sequence[str] = (),
+    optional: Sequence[str] = (),
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, {column: stripped value}) for each data row of `reader` after its header.
 
     Blank rows are skipped; a row with the wrong number of fields, or CSV syntax that stops the
     reader, is appended to `problems` with its line instead of being yielded. A row may also
     carry the columns `tail` after the header's (columns added after a file's header was
-    written, in an append-only file).
+    written, in an append-only file), or leave out the header's last columns `optional` (rows
+    written before those columns were added to the header).
     """
     try:
         for fields in reader:
@@ -87,10 +89,14 @@ def data_rows(
             names = header
             if tail and len(fields) == len(header) + len(tail):
                 names = [*header, *tail]
+            elif optional and len(fields) == len(header) - len(optional):
+                names = header[: len(fields)]
             if len(fields) != len(names):
                 message = f"expected {len(header)} fields, found {len(fields)}"
                 if tail:
                     message += f" (or {len(header) + len(tail)}, with {', '.join(tail)})"
+                if optional:
+                    message += f" (or {len(header) - len(optional)}, without {', '.join(optional)})"
                 problems.append(Problem(message, name, line))
                 continue
             yield line, dict(zip(names, (f.strip() for f in fields), strict=True))

@@ -133,8 +133,11 @@ def _read_rows(path: Path, named: bool) -> tuple[list[dict], list[Problem]]:
         ]
     # A header written before the anchor columns: appended rows carry them after its fields.
     tail = () if set(header) & set(m.ANCHOR_COLUMNS) else m.ANCHOR_COLUMNS
+    # A header that gained the anchor columns by hand: older rows may go without them.
+    anchors = list(m.ANCHOR_COLUMNS)
+    optional = anchors if header[-len(anchors) :] == anchors else []
     rows: list[dict[str, Any]] = []
-    for line, fields in data_rows(reader, header, name, problems, tail):
+    for line, fields in data_rows(reader, header, name, problems, tail, optional):
         row: dict[str, Any] = fields  # gains the line number (an int) below
         for column in m.DECISION_COLUMNS:
             row.setdefault(column, "")
