@@ -16,6 +16,7 @@ from qualcode.models import DEFAULT_INTERVIEWER_LABELS, PARTITION_ROWS, UNITS
 def code(
     inputs: list[Path] | None = typer.Argument(
         None,
+        metavar="TRANSCRIPTS",
         help="Transcript files or folders (.txt, .md, .docx, .odt, .rtf, .pdf, .vtt, .srt). "
         "Default: the project's transcripts (qualcode.toml in this folder or a parent).",
         show_default=False,

@@ -37,6 +37,15 @@ def _unwrap_paragraph(paragraph: str) -> str:
     return "\n".join(lines)
 
 
+def _name_arguments(callback: Any) -> None:
+    from typer.models import ArgumentInfo
+
+    for name, parameter in inspect.signature(callback).parameters.items():
+        info = parameter.default
+        if isinstance(info, ArgumentInfo) and info.metavar is None:
+            info.metavar = name.upper()
+
+
 def short(help_text: str) -> str:
     """The line for a command list: the first sentence of the help (up to its first colon when
     that sentence is long)."""
@@ -48,9 +57,11 @@ def short(help_text: str) -> str:
 
 
 def unwrap_app(app: Any) -> None:
-    """Unwrap the help of every command and command group registered on a typer app."""
+    """Unwrap the help of every command and command group registered on a typer app, and name
+    each positional argument in capitals in the usage line (FILE, not {file})."""
     app.info.help = unwrap(app.info.help)
     for command in app.registered_commands:
+        _name_arguments(command.callback)
         command.help = unwrap(command.help or inspect.getdoc(command.callback))
         if command.short_help is None and command.help:
             command.short_help = short(command.help)

@@ -15,6 +15,7 @@ DEFAULT_KEY_FILE = Path(".qualcode-key")
 def pseudonymise(
     inputs: list[Path] | None = typer.Argument(
         None,
+        metavar="TRANSCRIPTS",
         help="Transcript files or folders (with --check: output folders of `qualcode code` too).",
         show_default=False,
     ),
