@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from qualcode.cli.options import FromOption
-from qualcode.cli.render import terminal_safe
+from qualcode.cli.render import plain, terminal_safe
 from qualcode.cli.table_output import help_text
 
 if TYPE_CHECKING:
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
     from qualcode.output.folder import CodedOutput
 
 ANSWERS = {"k": "keep", "d": "drop", "s": "skip", "q": "quit"}
-# Bidirectional-text controls reorder what the terminal shows; treat them as control characters.
-
-
-def _safe(value: object) -> Text:
-    from rich.text import Text
-
-    return Text(terminal_safe(str(value)))
 
 
 def decisions_dir(directory: Path | None, from_: Path, manifest: dict) -> Path:
@@ -86,7 +79,7 @@ def _highlighted(out: CodedOutput, item: Disagreement) -> Text:
 
     segments, codings = out.segments, out.codings
     row = segments[segments[m.SEGMENT_ID] == item.segment_id].iloc[0]
-    text = _safe(row.get(m.TEXT, "") or "")
+    text = plain(row.get(m.TEXT, "") or "")
     start = int(row[m.START]) if m.START in row else 0
     rows = codings[(codings[m.SEGMENT_ID] == item.segment_id) & (codings[m.CODE] == item.code)]
     for spans in rows.get(m.MATCH_SPANS, []):
@@ -105,14 +98,14 @@ def _show(console: Console, out: CodedOutput, item: Disagreement, n: int, total:
     segments = out.segments
     row = segments[segments[m.SEGMENT_ID] == item.segment_id].iloc[0]
     head = Text(f"[{n}/{total}] ", style="bold")
-    head.append_text(_safe(f"{item.segment_id} · {item.transcript_id} · speaker "))
-    head.append_text(_safe(row.get(m.SPEAKER, "") or "?"))
+    head.append_text(plain(f"{item.segment_id} · {item.transcript_id} · speaker "))
+    head.append_text(plain(row.get(m.SPEAKER, "") or "?"))
     console.print(head)
     console.print(_highlighted(out, item), soft_wrap=False)
     who = Text()
-    who.append_text(_safe(item.code))
+    who.append_text(plain(item.code))
     who.stylize("bold cyan")
-    who.append_text(_safe(": " + "; ".join(f"{c} {what}" for c, what in item.how)))
+    who.append_text(plain(": " + "; ".join(f"{c} {what}" for c, what in item.how)))
     who.append(f" (automatic coding: {'yes' if item.automatic else 'no'})", style="dim")
     console.print(who)
 
@@ -234,10 +227,10 @@ def _intro(console: Console, found: Adjudication) -> None:
     )
     if found.decided:
         line += f" ({found.decided} decided earlier)"
-    console.print(_safe(line + "."))
+    console.print(plain(line + "."))
     if found.excluded:
         console.print(
-            _safe(f"Not compared (covered by one of them only): {', '.join(found.excluded)}"),
+            plain(f"Not compared (covered by one of them only): {', '.join(found.excluded)}"),
             style="dim",
         )  # noqa: E501
     console.print()
@@ -255,7 +248,7 @@ def _summary(
     how = f" (--accept {accept})" if accept else ""
     path = folder / f"{found.reviewer}.csv"
     console.print(
-        _safe(f"Recorded {recorded} decision(s){how} in {path}; {left} disagreement(s) left.")
+        plain(f"Recorded {recorded} decision(s){how} in {path}; {left} disagreement(s) left.")
     )
     if not recorded:
         return
@@ -266,7 +259,7 @@ def _summary(
         named = read if "--overrides" not in command else []
         command += "".join(f" --overrides {p}" for p in [*named, str(folder)])
     console.print(
-        _safe(
+        plain(
             f"They count once qualcode code has read them: re-run `{command}`, then e.g. "
             f"`qualcode freq --from {out.folder} --reviewer {found.reviewer}`."
         ),

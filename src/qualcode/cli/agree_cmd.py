@@ -15,7 +15,7 @@ from rich.text import Text
 from qualcode.cli.agree_methods import METHODS_HELP, check_methods_options, print_methods
 from qualcode.cli.agree_render import new_table, print_disagreements, print_gold, print_wide
 from qualcode.cli.options import FormatOption, RawCellsOption
-from qualcode.cli.render import terminal_safe
+from qualcode.cli.render import plain
 from qualcode.numbers import format_number
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         )
     shown = [c for c in table.columns if c in headers]
     with_ci = "kappa_low" in table.columns
-    console.print(Text(terminal_safe(_title(result)), style="bold"), highlight=False)
+    console.print(plain(_title(result), "bold"), highlight=False)
     rich_table = new_table()
     rich_table.add_column("code", no_wrap=True)
     for column in shown:
@@ -243,7 +243,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
         if row["code"] == "(macro average)":
             rich_table.add_section()
         cells = [
-            Text(terminal_safe(str(row["code"]))),
+            plain(row["code"]),
             *(format_number(row[c], thousands=True) for c in shown),
         ]
         if with_ci:
@@ -257,9 +257,7 @@ def _print(console: Console, result: AgreementResult, show_disagreements: bool) 
     print_wide(console, rich_table)
     console.print(_compared_line(result), highlight=False)
     for reason, codes in notes.items():
-        console.print(
-            Text(terminal_safe(f"– undefined for {', '.join(codes)}: {reason}"), style="dim")
-        )
+        console.print(plain(f"– undefined for {', '.join(codes)}: {reason}", "dim"))
     _print_exclusions(console, result)
     if result.gold_scores is not None:
         print_gold(console, result)
@@ -304,7 +302,7 @@ def _print_exclusions(console: Console, result: AgreementResult) -> None:
         line.append(f": {', '.join(ids)}")
         console.print(line, highlight=False)
     summary = result.summary  # which transcripts count as a coder's (done marks or inferred)
-    console.print(Text(terminal_safe(f"Coders' transcripts: {summary['coverage']}."), style="dim"))
+    console.print(plain(f"Coders' transcripts: {summary['coverage']}.", "dim"))
     for warning in summary["coverage_warnings"]:
         console.print(Text.assemble(("warning", "yellow"), f": {warning}"), highlight=False)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from qualcode.cli.render import terminal_safe
+from qualcode.cli.render import plain
 from qualcode.numbers import format_number
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ def print_gold(console: Console, result: AgreementResult) -> None:
             table.add_section()
         pooled = row["code"] in ("(macro average)", "(pooled)")
         table.add_row(
-            Text(terminal_safe(str(row["coder"]))),
-            Text(terminal_safe(str(row["code"]))),
+            plain(row["coder"]),
+            plain(row["code"]),
             *(
                 format_number(row[c], thousands=True)
                 for c in ("tp", "fp", "fn", "precision", "recall", "f1")

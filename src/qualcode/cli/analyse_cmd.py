@@ -317,28 +317,26 @@ def quotes(
 
 
 def _print_quotes(console, found: pd.DataFrame, caption: str) -> None:
-    from rich.text import Text
-
     from qualcode import models as m
     from qualcode.analysis.quotes import HIGHLIGHTS
-    from qualcode.cli.render import terminal_safe
+    from qualcode.cli.render import plain, terminal_safe
     from qualcode.exchange.tabular import attribution
 
     if found.empty:
-        console.print(Text(terminal_safe(f"No quotes match ({caption}).")))
+        console.print(plain(f"No quotes match ({caption})."))
         return
     for row in found.to_dict("records"):
         # transcript text and metadata never drive the terminal (one-for-one replacement keeps
         # the highlight offsets right)
-        header = Text(terminal_safe(attribution(row)), style="bold")
+        header = plain(attribution(row), "bold")
         header.append(terminal_safe(f"  {row[m.CODE]} ({row[m.SOURCE]})"), style="cyan")
-        body = Text(terminal_safe(str(row[m.TEXT])))
+        body = plain(row[m.TEXT])
         for start, end in row[HIGHLIGHTS]:
             body.stylize("bold reverse", start, end)
         console.print(header)
         console.print(body, soft_wrap=False)
         console.print()
-    console.print(Text(terminal_safe(f"{len(found)} quote(s) · {caption}")), style="dim")
+    console.print(plain(f"{len(found)} quote(s) · {caption}"), style="dim")
 
 
 def register(app: typer.Typer) -> None:

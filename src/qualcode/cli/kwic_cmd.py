@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from qualcode.cli.options import FormatOption, FromOption, InterviewerOption, OutputOption
-from qualcode.cli.render import terminal_safe
+from qualcode.cli.render import plain
 
 if TYPE_CHECKING:
     from qualcode.assist.concordance import Concordance
@@ -96,7 +96,7 @@ def _show(found: Concordance, fmt, output: Path | None) -> None:
         return
     hits = found.hits
     if hits.empty:
-        err_console.print(Text(terminal_safe(f"No match for {found.query}.")))
+        err_console.print(plain(f"No match for {found.query}."))
         return
     table = Table(title=Text(f"{len(hits)} hits of {found.query}"), header_style="bold")
     table.add_column("#", justify="right")
@@ -110,10 +110,7 @@ def _show(found: Concordance, fmt, output: Path | None) -> None:
         table.add_row(
             str(row[k.HIT]),
             Text(where),
-            *(
-                Text(terminal_safe(str(row[c])))
-                for c in (k.LEFT, k.MATCH, k.RIGHT, k.CODES_ON_SEGMENT)
-            ),
+            *(plain(row[c]) for c in (k.LEFT, k.MATCH, k.RIGHT, k.CODES_ON_SEGMENT)),
         )
     console.print(table)
 

@@ -82,10 +82,10 @@ def terminal_safe(text: str) -> str:
     )
 
 
-def plain(value: object) -> Text:
-    """A value as rich Text: shown as it is, never read as markup, with control characters made
-    visible (`terminal_safe`): user text never drives the terminal."""
-    return Text(terminal_safe(str(value)))
+def plain(value: object, style: str = "") -> Text:
+    """A value as rich Text (in `style`): shown as it is, never read as markup, with control
+    characters made visible (`terminal_safe`): user text never drives the terminal."""
+    return Text(terminal_safe(str(value)), style=style)
 
 
 def print_warning(message: str) -> None:
