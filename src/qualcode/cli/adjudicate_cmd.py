@@ -33,23 +33,20 @@ ANSWERS = {"k": "keep", "d": "drop", "s": "skip", "q": "quit"}
 def decisions_dir(directory: Path | None, from_: Path, manifest: dict) -> Path:
     """Where the reviewer's decisions go: --dir; else the one decision folder the run read
     (run.json); else the project's decisions folder. Raises OverrideError when none is known."""
+    from qualcode.cli.project_defaults import run_decisions_folder
     from qualcode.errors import OverrideError
+    from qualcode.project import find_project
 
     if directory is not None:
         return directory
-    read = [p for p in manifest.get("options", {}).get("overrides") or [] if isinstance(p, str)]
-    if len(read) == 1 and os.path.isdir(read[0]):
-        return Path(read[0])
-    try:
-        from qualcode.project import find_project
-    except ImportError:  # a build without project files
-        project = None
-    else:
-        project = find_project()
-    decisions = getattr(project, "decisions", None)
-    if decisions is not None:
-        return Path(decisions)
-    found = ", ".join(read) or "none"
+    read = run_decisions_folder(manifest)
+    if read is not None:
+        return read
+    project = find_project()
+    if project is not None and project.decisions is not None:
+        return project.decisions
+    listed = manifest.get("options", {}).get("overrides") or []
+    found = ", ".join(map(str, listed)) or "none"
     raise OverrideError(
         f"cannot tell which decision folder to write to (the run in {from_} read: {found}); "
         "name it with --dir"

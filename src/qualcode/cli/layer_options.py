@@ -54,12 +54,10 @@ class LayerChoice:
 
 def project_reviewers() -> list[str]:
     """The ``reviewers`` of the project file (qualcode.toml here or in a parent), else []."""
-    try:
-        from qualcode.project import find_project
-    except ImportError:  # a build without project files
-        return []
+    from qualcode.project import find_project
+
     project = find_project()
-    return list(getattr(project, "reviewers", None) or [])
+    return list(project.reviewers) if project is not None else []
 
 
 def chosen_layer(layer: str, reviewers: list[str] | None) -> LayerChoice:

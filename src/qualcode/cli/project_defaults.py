@@ -147,8 +147,16 @@ def decisions_folder(directory: Path | None, checked: Path | None) -> Path:
     if checked is not None and (checked / "run.json").is_file():
         from qualcode.output.folder import read_manifest
 
-        read = read_manifest(checked).get("options", {}).get("overrides") or []
-        folders = [Path(p) for p in read if isinstance(p, str) and os.path.isdir(p)]
-        if len(folders) == 1 and len(read) == 1:
-            return folders[0]
+        read = run_decisions_folder(read_manifest(checked))
+        if read is not None:
+            return read
     return DEFAULT_DECISIONS
+
+
+def run_decisions_folder(manifest: dict) -> Path | None:
+    """The decisions folder a run read (its run.json "overrides"), when it read exactly one
+    and that one is a folder; else None."""
+    read = manifest.get("options", {}).get("overrides") or []
+    if len(read) == 1 and isinstance(read[0], str) and os.path.isdir(read[0]):
+        return Path(read[0])
+    return None
