@@ -120,18 +120,15 @@ def code_job(job: Job, settings: Settings) -> Coded:
         raise TranscriptError(
             f"language '{transcript.language}': {exc.problems[0].message}", file=transcript.path
         ) from None
-    splitter = (
-        (lambda text, _lang: pipeline.sentence_spans(text)) if settings.unit == "sentence" else None
-    )
-    records = segment_transcript(transcript, settings.unit, splitter)
 
     def resegment(unit: str) -> list[SegmentRecord]:
-        if unit == "sentence":
-            return segment_transcript(
-                transcript, unit, lambda text, _: pipeline.sentence_spans(text)
-            )
-        return segment_transcript(transcript, unit)
+        """The transcript's segments in `unit` (sentences split by the language's pipeline)."""
+        splitter = (
+            (lambda text, _lang: pipeline.sentence_spans(text)) if unit == "sentence" else None
+        )
+        return segment_transcript(transcript, unit, splitter)
 
+    records = resegment(settings.unit)
     base = {
         m.TRANSCRIPT_ID: transcript.id,
         m.LANGUAGE: transcript.language,
