@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from qualcode import models as m
 from qualcode.decisions.ledger import REMOVED_AUTO, STATUS_APPLIED, Decision, Outcome, decide
-from qualcode.transcripts.segment import normalise_for_id
+from qualcode.transcripts.segment import normalise_for_id, unit_of_segment_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +46,6 @@ MIN_QUOTE_CHARS = 12  # a shorter quote (normalised) is too common to place a de
 FUZZY_MIN = 90.0  # rapidfuzz partial_ratio a fuzzy match needs
 FUZZY_MARGIN = 5.0  # ... and by how much it must beat every other segment
 TEXT_HASH_CHARS = 16  # hex digits of SHA-256 kept to tell an unchanged transcript text
-_UNIT_OF_LETTER = {unit[0]: unit for unit in m.UNITS}  # t, p, s (as segment ids spell them)
 
 
 def quote_of(text: str) -> str:
@@ -58,12 +57,6 @@ def quote_of(text: str) -> str:
 def text_hash(text: str) -> str:
     """The hash of a transcript's canonical text recorded with a decision (hex)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:TEXT_HASH_CHARS]
-
-
-def unit_of(segment_id: str) -> str | None:
-    """The unit a segment id names (``<transcript>.<t|p|s>.<digest>``), None for another id."""
-    parts = segment_id.rsplit(".", 2)
-    return _UNIT_OF_LETTER.get(parts[1]) if len(parts) == 3 else None
 
 
 @dataclass(frozen=True)
@@ -126,7 +119,7 @@ def _place(
     current_hash: str,
     passages_in: Callable[[str], Sequence[Passage]],
 ) -> Placement:
-    own_unit = unit_of(decision.segment_id)
+    own_unit = unit_of_segment_id(decision.segment_id)
     if own_unit is None:
         return Placement((), "")
     trusted = decision.start is not None and decision.text_hash == current_hash

@@ -46,6 +46,14 @@ def normalise_for_id(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+def unit_of_segment_id(segment_id: str) -> str | None:
+    """The unit a segment id names (``<transcript>.<t|p|s>.<digest>``), None for another id."""
+    parts = segment_id.rsplit(".", 2)
+    if len(parts) != 3:
+        return None
+    return next((unit for unit, letter in _UNIT_LETTER.items() if letter == parts[1]), None)
+
+
 def stable_segment_id(transcript_id: str, unit: str, text: str, occurrence: int = 1) -> str:
     """Id of the `occurrence`-th segment with this normalised text in this transcript."""
     return _id_from_normalised(transcript_id, unit, normalise_for_id(text), occurrence)
