@@ -151,23 +151,28 @@ def _value(value: Any) -> str | None:
 
 def _timestamps(overrides: pd.DataFrame) -> dict[tuple[str, str, str], str]:
     """xsd:dateTime of the latest applied `add` of each (coder, segment, code)."""
+    from qualcode.decisions.reattach import effective_decisions
+
     stamps: dict[tuple[str, str, str], str] = {}
     if not len(overrides) or m.TIMESTAMP not in overrides:
         return stamps
-    applied = overrides[m.STATUS].isin(["applied", m.STATUS_REATTACHED])
-    adds = overrides[(overrides[m.ACTION] == m.ACTION_ADD) & applied]
-    for row in adds.to_dict("records"):
-        raw = str(row.get(m.TIMESTAMP) or "").strip()
+    # a decision re-attached after a transcript edit counts on the segments it moved to
+    decisions = effective_decisions(overrides)
+    adds = decisions[(decisions[m.ACTION] == m.ACTION_ADD) & (decisions[m.STATUS] == "applied")]
+    for row in adds.itertuples(index=False):
+        raw = str(getattr(row, m.TIMESTAMP) or "").strip()
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             continue
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        # a decision re-attached after a transcript edit applies to the segments it moved to
-        moved = str(row.get(m.REATTACHED_TO) or "") if row[m.STATUS] == m.STATUS_REATTACHED else ""
-        for segment in moved.split(";") if moved else [str(row[m.SEGMENT_ID])]:
-            stamps[(str(row[m.CODER]), segment, str(row[m.CODE]))] = parsed.isoformat()
+        key = (
+            str(getattr(row, m.CODER)),
+            str(getattr(row, m.SEGMENT_ID)),
+            str(getattr(row, m.CODE)),
+        )
+        stamps[key] = parsed.isoformat()
     return stamps
 
 
