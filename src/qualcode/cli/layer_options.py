@@ -122,12 +122,13 @@ def dask_layer(folder: Any, choice: LayerChoice, options: dict[str, Any]) -> tup
     )
     from qualcode.output.folder import load_output
 
-    out = load_output(folder, segment_columns=[], coding_columns=[])
+    coder_layer = choice.name not in (AUTO_LAYER, FINAL_LAYER)  # needs the coder's coverage
+    out = load_output(
+        folder,
+        segment_columns=[m.SEGMENT_ID] if coder_layer else [],
+        coding_columns=[m.TRANSCRIPT_ID, m.CODER, m.SOURCE] if coder_layer else [],
+    )
     check_layer(choice.name, out.overrides)
     options["layer"], options["reviewers"] = choice.name, list(choice.reviewers)
-    notes: list[str] = []
-    if choice.name not in (AUTO_LAYER, FINAL_LAYER):
-        columns = [m.TRANSCRIPT_ID, m.CODER, m.SOURCE]
-        out = load_output(folder, segment_columns=[m.SEGMENT_ID], coding_columns=columns)
-        notes = _coder_coverage(out, choice.name, options)
+    notes = _coder_coverage(out, choice.name, options) if coder_layer else []
     return describe_layer(out.overrides, choice.name, choice.reviewers), notes
