@@ -1,6 +1,6 @@
 """Markdown quotes: matched words in **bold**, user text escaped so it never becomes formatting.
 
-Expected Markdown is written by hand from the rules in `qualcode.exchange.markdown_text`; the
+Expected Markdown is written by hand from the rules in `qualcode.markdown_text`; the
 rendering checks parse it with markdown-it-py (CommonMark, the parser rich itself uses) to show
 that a reader sees the text as written.
 """
@@ -16,8 +16,8 @@ import pytest
 from conftest import run_cli
 from qualcode import models as m
 from qualcode.analysis.quotes import HIGHLIGHTS
-from qualcode.exchange.markdown_text import escape_inline, markdown_lines
 from qualcode.exchange.tabular import quotes_markdown
+from qualcode.markdown_text import escape_inline, markdown_lines
 
 
 def _quote(text: str, highlights: list[tuple[int, int]], **columns: str) -> pd.DataFrame:

@@ -400,3 +400,21 @@ def test_a_token_pattern_with_a_number_as_key_is_reported_not_a_crash(tmp_path):
     )
     with pytest.raises(CodebookError, match=r"k.yaml:5: code 'a', pattern a:en:[0-9a-f]{8}"):
         load_codebook(path)
+
+
+def test_codebook_test_markdown_shows_user_text_as_written(tmp_path):
+    """Passage ids and matched words come from the user's files: in --format md they are
+    escaped (a `|` would split the row, `*` or `<b>` would become formatting or HTML)."""
+    gold = write(
+        tmp_path / "g.jsonl",
+        '{"id": "p|1 <b>*x*</b>", "language": "en", "text": "The judge sided with us.", '
+        '"codes": ["money"]}\n',
+    )
+    out = tmp_path / "r.md"
+    args = ["codebook", "test", str(MINI), "--gold", str(gold), "--show", "misses"]
+    result = run_cli([*args, "--format", "md", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| p\\|"))
+    # expected money, given court by the pattern "judge sided"
+    assert row.startswith("| p\\|1 &lt;b&gt;\\*x\\*&lt;/b&gt; | money | court | court:en:")
+    assert row.endswith("“judge sided” |")

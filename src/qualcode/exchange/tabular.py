@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from qualcode import models as m
 from qualcode.csvrows import FORMULA_STARTS, spreadsheet_safe
 from qualcode.errors import ExportError
-from qualcode.exchange.markdown_text import escape_inline
+from qualcode.markdown_text import escape_inline
 from qualcode.output.atomic import atomic_write_file
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def quotes_markdown(quotes: pd.DataFrame, by: Sequence[str] = ()) -> str:
     Markdown formatting or HTML (see `markdown_text`).
     """
     from qualcode.analysis.quotes import HIGHLIGHTS
-    from qualcode.exchange.markdown_text import escape_inline, markdown_lines
+    from qualcode.markdown_text import escape_inline, markdown_lines
 
     parts: list[str] = []
     heading = None

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualcode.markdown_text import escape_inline
 from qualcode.numbers import format_number
 from qualcode.validity.measure import (
     EXPECTED,
@@ -132,7 +133,11 @@ def result_markdown(result: CodebookTest, passages: pd.DataFrame | None = None) 
     ]
     base = result.baseline.codes.set_index(CODE) if result.baseline is not None else None
     for row in result.scores.codes.to_dict("records"):
-        cells = [str(row[CODE]), *(_fmt_number(row[k]) for k in _METRICS), str(int(row[SUPPORT]))]
+        cells = [
+            escape_inline(str(row[CODE])),
+            *(_fmt_number(row[k]) for k in _METRICS),
+            str(int(row[SUPPORT])),
+        ]
         if base is not None:
             cells.append(_fmt_number(base.loc[row[CODE], F1]))
         lines.append("| " + " | ".join(cells) + " |")
@@ -154,15 +159,12 @@ def result_markdown(result: CodebookTest, passages: pd.DataFrame | None = None) 
     if passages is not None and len(passages):
         lines += ["", "| passage | expected | given | patterns |", "|---|---|---|---|"]
         for r in passages.to_dict("records"):
-            hits = "; ".join(f"{h['pattern_id']} “{_md(h['words'])}”" for h in r[PATTERNS])
-            lines.append(
-                f"| {r[PASSAGE_ID]} | {', '.join(r[EXPECTED])} | {', '.join(r[GIVEN])} | {hits} |"
+            hits = "; ".join(
+                f"{h['pattern_id']} “{escape_inline(h['words'])}”" for h in r[PATTERNS]
             )
+            cells = [r[PASSAGE_ID], ", ".join(r[EXPECTED]), ", ".join(r[GIVEN])]
+            lines.append("| " + " | ".join(escape_inline(str(c)) for c in cells) + f" | {hits} |")
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _fmt_number(value: object) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qualcode.codebook.schema import Codebook
+from qualcode.markdown_text import escape_inline
 from qualcode.validity.autocode import Hit, code_texts, codes_of
 from qualcode.validity.gold import Passage
 from qualcode.validity.keyness import key_terms, passage_terms
@@ -252,11 +253,11 @@ def suggestions_markdown(found: Suggestions) -> str:
             "|---|---|---:|---:|---:|---:|---|---|",
         ]
         for r in group.to_dict("records"):
-            contexts = "<br>".join(_md(c) for c in r["contexts"])
+            contexts = "<br>".join(escape_inline(c) for c in r["contexts"])
             lines.append(
-                f"| {r['language']} | {_md(r['term'])} | {r['g2']:.1f} | {r['log_ratio']:.2f} | "
+                f"| {r['language']} | {escape_inline(r['term'])} | {r['g2']:.1f} | {r['log_ratio']:.2f} | "
                 f"{r['target_freq']} ({r['target_docs']} passages) | {r['reference_freq']} | "
-                f"`{_md(r['pattern'])}` | {contexts} |"
+                f"`{_code_cell(r['pattern'])}` | {contexts} |"
             )
         lines.append("")
     if len(found.false_positives):
@@ -273,5 +274,7 @@ def suggestions_markdown(found: Suggestions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
+def _code_cell(text: str) -> str:
+    """A ready-to-paste pattern inside a code span of a table cell: shown as written (a code
+    span shows backslashes), one line, its | escaped for the table."""
     return " ".join(str(text).split()).replace("|", "\\|")

@@ -15,6 +15,9 @@ never starts (ends) on punctuation right after (before) a letter, where ``**`` w
 as emphasis; such characters are left out of the run. Overlapping and touching ranges form one
 run, and a run that crosses a line break is closed at the end of the line and reopened on the
 next.
+
+It sits in the shared base layer: Markdown quotes and tables (exchange) and the codebook test and
+suggestion pages (validity) use the same escaping.
 """
 
 from __future__ import annotations
