@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 from qualcode import models as m
 from qualcode.decisions.coverage import coverage
-from qualcode.decisions.layers import applied_decisions, effective, layer_codings
+from qualcode.decisions.layers import applied_decisions, layer_codings
 from qualcode.decisions.ledger import OverrideLedger, coder_problem
+from qualcode.decisions.reattach import effective_decisions
 from qualcode.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -163,7 +164,8 @@ def find_disagreements(
     (a parent brings its children). Raises AnalysisError for unknown coders or codes, a
     reviewer among the coders, or two coders without a transcript both covered.
     """
-    overrides = effective(overrides)  # re-attached decisions on the segments they apply to
+    # re-attached decisions count on the segments they now apply to
+    overrides = effective_decisions(overrides)
     known = set(codings.loc[codings[m.SOURCE] != m.SOURCE_AUTO, m.CODER].dropna())
     known |= {d.coder for d in applied_decisions(overrides)}
     a, b = check_people(coders, reviewer, {str(c) for c in known})

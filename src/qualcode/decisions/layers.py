@@ -39,6 +39,7 @@ from qualcode.decisions.ledger import (
     Decision,
     OverrideLedger,
 )
+from qualcode.decisions.reattach import effective_decisions
 from qualcode.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -71,18 +72,10 @@ class LayerDelta:
         return self.coders is None and not self.drop and not self.rebuilt
 
 
-def effective(overrides: pd.DataFrame) -> pd.DataFrame:
-    """out/overrides with each re-attached decision as one applied row per segment it now
-    applies to (`reattach.effective_decisions`); other tables as they are."""
-    from qualcode.decisions.reattach import effective_decisions
-
-    return effective_decisions(overrides)
-
-
 def applied_decisions(overrides: pd.DataFrame) -> list[Decision]:
     """The decisions a run applied (status applied or redundant, and re-attached ones on the
     segments they now apply to), in the order they apply."""
-    frame = effective(overrides).reset_index(drop=True)
+    frame = effective_decisions(overrides).reset_index(drop=True)
     if not len(frame) or m.STATUS not in frame:
         return []
     usable = set(frame.index[frame[m.STATUS].isin([STATUS_APPLIED, STATUS_REDUNDANT])])
@@ -142,7 +135,7 @@ def _layer_keys(
 
 def _removed_auto(overrides: pd.DataFrame) -> list[Pair]:
     """Automatic codings some decision removed (each once, in table order)."""
-    overrides = effective(overrides)
+    overrides = effective_decisions(overrides)
     if not len(overrides) or REMOVED_AUTO not in overrides:
         return []
     gone = overrides[
