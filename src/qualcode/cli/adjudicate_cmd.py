@@ -18,7 +18,6 @@ import typer
 
 from qualcode.cli.options import FromOption
 from qualcode.cli.render import plain, terminal_safe
-from qualcode.cli.table_output import help_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -266,4 +265,4 @@ def _summary(
 
 def register(app: typer.Typer) -> None:
     """Add adjudicate to the `qualcode` app."""
-    app.command("adjudicate", help=help_text(adjudicate))(adjudicate)
+    app.command("adjudicate")(adjudicate)

@@ -38,7 +38,7 @@ from qualcode.cli.options import (
     WorkersOption,
 )
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
-from qualcode.cli.table_output import emit, filter_options, help_text, load_folder
+from qualcode.cli.table_output import emit, filter_options, load_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -347,4 +347,4 @@ def register(app: typer.Typer) -> None:
         ("cooccur", cooccur),
         ("quotes", quotes),
     ):
-        app.command(name, help=help_text(command))(command)
+        app.command(name)(command)

@@ -21,7 +21,7 @@ from qualcode.cli.options import (
     WhereOption,
 )
 from qualcode.cli.redaction import KEY_FILE_OPTION, PSEUDONYMISE_OPTION, redacted_folder
-from qualcode.cli.table_output import filter_options, help_text
+from qualcode.cli.table_output import filter_options
 
 Kind = Literal["freq", "cooccur", "matrix"]
 FigureFormat = Literal["svg", "png", "pdf"]
@@ -197,5 +197,5 @@ def plot(
 
 def register(app: typer.Typer) -> None:
     """Add report and plot to the `qualcode` app."""
-    app.command("report", help=help_text(report))(report)
-    app.command("plot", help=help_text(plot))(plot)
+    app.command("report")(report)
+    app.command("plot")(plot)

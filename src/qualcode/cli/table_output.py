@@ -3,7 +3,6 @@ output folder, and printing or writing the tables with their caption and notes."
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,9 +83,3 @@ def rich_table(frames: list[pd.DataFrame], title: str, decimals: int | None) -> 
             cells = (plain(format_number(v, places)) for v in row)
             table.add_row(*cells, style="dim" if n else None)
     return table
-
-
-def help_text(command) -> str:
-    """The docstring with its paragraphs unwrapped (typer keeps single newlines as breaks)."""
-    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
